@@ -1,0 +1,5 @@
+"""``python -m qcertlib`` runs the ``qcert`` command."""
+
+from qcertlib.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""Private helpers to read certificates from PEM or DER without leaking raw errors."""
+
+from __future__ import annotations
+
+import re
+
+from cryptography import x509
+
+from qcertlib.errors import DecodingError
+
+__all__ = ["load_certificate", "load_certificates"]
+
+_PEM_CERT = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
+)
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """Load one or more certificates from PEM (a chain is fine) or a single DER blob.
+
+    Raises :class:`~qcertlib.errors.DecodingError` with a readable message when the
+    input holds no certificate or a malformed one.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("certificate data must be bytes")
+    raw = bytes(data)
+    if not raw.strip():
+        raise DecodingError("the input is empty: expected a PEM or DER certificate")
+    if b"-----BEGIN" in raw:
+        blocks = _PEM_CERT.findall(raw)
+        if not blocks:
+            raise DecodingError("the PEM input holds no 'CERTIFICATE' block")
+        try:
+            return x509.load_pem_x509_certificates(raw)
+        except ValueError as exc:
+            raise DecodingError(f"a PEM certificate is malformed: {exc}") from None
+    try:
+        return [x509.load_der_x509_certificate(raw)]
+    except ValueError as exc:
+        raise DecodingError(f"the input is not a DER certificate: {exc}") from None
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """Load exactly the first certificate of *data* (PEM or DER)."""
+    return load_certificates(data)[0]

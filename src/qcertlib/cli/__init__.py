@@ -1,0 +1,41 @@
+"""The ``qcert`` command: argument parsing and rendering only, over the public API.
+
+Sub-commands live in their own modules and are imported only when used, so
+``qcert --version`` stays fast and optional dependencies are loaded lazily.
+Exit status: 0 success, 1 a negative verdict (lint errors, revoked, invalid
+signature), 2 input that cannot be read or a usage error.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from qcertlib._version import __version__
+
+__all__ = ["main"]
+
+# name -> "module:attribute"; add a line to register a sub-command.
+_COMMANDS: dict[str, str] = {}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = target.split(":")
+        command: Any = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qcert")
+def main() -> None:
+    """qcert: qualified certificates of the Spanish and EU public PKI."""

@@ -1,0 +1,5 @@
+"""``python -m qcertlib.cli``."""
+
+from qcertlib.cli import main
+
+main()
