@@ -7,11 +7,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
-from qcertlib import __version__  # noqa: E402
+from qcertlib import __version__
 
 project = "qcertlib"
 author = "qcertlib developers"
-copyright = "2026, qcertlib developers"  # noqa: A001
+copyright = "2026, qcertlib developers"
 release = version = __version__
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.intersphinx"]
 autodoc_member_order = "bysource"
