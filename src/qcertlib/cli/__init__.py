@@ -18,7 +18,9 @@ from qcertlib._version import __version__
 __all__ = ["main"]
 
 # name -> "module:attribute"; add a line to register a sub-command.
-_COMMANDS: dict[str, str] = {}
+_COMMANDS: dict[str, str] = {
+    "nif": "qcertlib.cli.foundation:nif",
+}
 
 
 class _LazyGroup(click.Group):
