@@ -12,6 +12,9 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pkilint.common import organization_id as pkilint_org_id
+from pkilint.etsi import en_319_412_1 as pkilint_412_1
+from stdnum.es import nif as stdnum_nif
 
 from qcertlib._certs import load_certificate
 from qcertlib.cli import main
@@ -764,3 +767,74 @@ def test_cli_nif_json() -> None:
 def test_cli_nif_needs_an_argument() -> None:
     result = CliRunner().invoke(main, ["nif"])
     assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------- third-party oracles
+
+
+def _stdnum_accepts(value: str) -> bool:
+    try:
+        stdnum_nif.validate(value)
+    except ValueError:  # stdnum's ValidationError subclasses ValueError
+        return False
+    return True
+
+
+def _right_value_wrong_form(value: str) -> bool:
+    """A CIF whose control has the right value in the form its entity letter does not take.
+
+    python-stdnum deliberately accepts either form for every entity letter.
+    """
+    if oracle_kind(value) is not None or not re.fullmatch(r"[A-W][0-9]{7}[0-9A-J]", value):
+        return False
+    if value[0] not in CIF_ENTITY_LETTERS:
+        return False
+    accepted_forms = cif_check_characters(value[0], value[1:8])
+    if len(accepted_forms) != 1:  # the letter takes either form: nothing to disagree on
+        return False
+    (accepted,) = accepted_forms
+    digit = accepted if accepted.isdigit() else str("JABCDEFGHI".index(accepted))
+    return value[8] in {digit, "JABCDEFGHI"[int(digit)]}
+
+
+@settings(max_examples=40)
+@given(st.one_of(dnis, nies, klms, cifs()))
+def test_python_stdnum_agrees_on_every_substitution(value: str) -> None:
+    """python-stdnum (an independent implementation) agrees on the id and its neighbours."""
+    candidates = {value} | {
+        value[:i] + ch + value[i + 1 :] for i in range(len(value)) for ch in ALPHABET
+    }
+    for candidate in candidates:
+        ours, _ = _outcome(candidate, allow_klm=True)
+        theirs = _stdnum_accepts(candidate)
+        if ours is not None:
+            assert theirs, candidate
+        else:
+            assert theirs == _right_value_wrong_form(candidate), candidate
+
+
+def test_iso_country_codes_match_pkilint() -> None:
+    from qcertlib.identifiers import _ISO3166
+
+    assert pkilint_org_id.ISO3166_1_WITH_TRANSNATIONAL_COUNTRY_CODES == _ISO3166
+
+
+@given(etsi_identifiers())
+def test_pkilint_parses_our_etsi_identifiers_the_same_way(identifier: EtsiIdentifier) -> None:
+    text = str(identifier)
+    scheme = identifier.scheme.rstrip(":")
+    if identifier.is_natural:
+        natural = pkilint_412_1.parse_natural_person_identifier(text)
+        assert (natural.scheme, natural.country, natural.reference) == (
+            scheme,
+            identifier.country,
+            identifier.reference,
+        )
+        assert natural.is_national_scheme is identifier.is_national_scheme
+    if identifier.is_legal:
+        legal = pkilint_org_id.parse_organization_identifier(text)
+        assert (legal.scheme, legal.country, legal.reference) == (
+            scheme,
+            identifier.country,
+            identifier.reference,
+        )
