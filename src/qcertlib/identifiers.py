@@ -484,6 +484,15 @@ def _classify(value: str, *, allow_klm: bool) -> IdKind:
     )
 
 
+def _refuse_etsi(text: str, value: str) -> None:
+    if len(value) > 9 and _ETSI_RE.fullmatch(text.strip()):
+        raise IdentifierError(
+            f"{text.strip()}: this is an ETSI identifier; parse it with parse_etsi_identifier",
+            value=text,
+            reason="format",
+        )
+
+
 def parse_spanish_id(text: str, *, allow_klm: bool = False) -> SpanishId:
     """Parse and validate a DNI, NIE or CIF (and K/L/M NIFs with *allow_klm*).
 
@@ -491,12 +500,7 @@ def parse_spanish_id(text: str, *, allow_klm: bool = False) -> SpanishId:
     ``IDCES-12345678Z`` is not accepted here (use :func:`parse_etsi_identifier`).
     """
     value = normalize_id(text)
-    if len(value) > 9 and _ETSI_RE.fullmatch(text.strip()):
-        raise IdentifierError(
-            f"{text.strip()}: this is an ETSI identifier; parse it with parse_etsi_identifier",
-            value=text,
-            reason="format",
-        )
+    _refuse_etsi(text, value)
     kind = _classify(value, allow_klm=allow_klm)
     return SpanishId(kind, value)
 
@@ -508,6 +512,7 @@ def validate_nif(text: str, *, allow_klm: bool = False) -> str:
     identifier of a legal entity.
     """
     value = normalize_id(text)
+    _refuse_etsi(text, value)
     first = value[:1]
     if first and first in _LETTERS and first not in _NIE_PREFIX_DIGIT:
         if first in _KLM and allow_klm:
@@ -544,6 +549,7 @@ def validate_cif(text: str) -> str:
     The NIF of a natural person is refused with a message saying so.
     """
     value = normalize_id(text)
+    _refuse_etsi(text, value)
     first = value[:1]
     if first and first not in CIF_ENTITY_LETTERS:
         try:

@@ -272,6 +272,12 @@ def test_validate_nif() -> None:
     assert i.value.reason == "empty"
 
 
+def test_validators_point_etsi_forms_to_the_etsi_parser() -> None:
+    for validate in (validate_nif, validate_cif):
+        with pytest.raises(IdentifierError, match="this is an ETSI identifier"):
+            validate("VATES-S0733002J")
+
+
 def test_validate_cif() -> None:
     assert validate_cif("s-0733002-j") == "S0733002J"
     assert validate_cif("ES A40573396") == "A40573396"
