@@ -112,10 +112,17 @@ DEFAULT_ITERATIONS: dict[Pkcs12Compat, int] = {
 @dataclass(frozen=True, slots=True)
 class PinPolicy:
     """What a new PKCS#12 PIN must satisfy: at least ``min_length`` characters,
-    and not empty unless ``allow_empty``."""
+    and not empty unless ``allow_empty``.
+
+    ``ascii_only``: refuse non-ASCII characters. Set it when the file is for Java:
+    Java's PBE keys accept only ASCII passwords, so ``keytool`` and Java applications
+    cannot open a PKCS#12 file protected by a PIN such as ``"contraseña"`` (OpenSSL,
+    NSS, Windows and qcertlib can).
+    """
 
     min_length: int = 4
     allow_empty: bool = False
+    ascii_only: bool = False
 
     def check(self, pin: str) -> None:
         """Raise :class:`~qcertlib.errors.PinPolicyError` if *pin* is not acceptable.
@@ -130,6 +137,11 @@ class PinPolicy:
             raise PinPolicyError("an empty PIN is not allowed: choose a PIN")
         if len(pin) < self.min_length:
             raise PinPolicyError(f"the PIN is too short: use at least {self.min_length} characters")
+        if self.ascii_only and not pin.isascii():
+            raise PinPolicyError(
+                "the PIN has non-ASCII characters (such as ñ or €), which Java cannot use: "
+                "use only ASCII letters, digits and symbols"
+            )
 
 
 def _describe_key(key: object) -> str:

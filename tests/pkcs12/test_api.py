@@ -147,6 +147,9 @@ def test_pin_policy_defaults() -> None:
     with pytest.raises(PinPolicyError, match="at least 4"):
         policy.check("123")
     PinPolicy(allow_empty=True).check("")
+    PinPolicy().check("contraseña")
+    with pytest.raises(PinPolicyError, match="non-ASCII"):
+        PinPolicy(ascii_only=True).check("contraseña")
     assert isinstance(PinPolicyError("x"), ValueError)
 
 
