@@ -1,0 +1,384 @@
+"""CMS building blocks shared by CAdES, the RFC 3161 code and the CMS validator (private).
+
+Everything here is pure: asn1crypto structures in, bytes or booleans out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from asn1crypto import algos, cms, core, tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from qcertlib.signing.backends import SignatureMechanism
+from qcertlib.signing.options import DigestAlgorithm
+
+__all__ = [
+    "asn1_cert",
+    "attr_values",
+    "crypto_cert",
+    "digest_algorithm_id",
+    "ess_cert_id_v2",
+    "find_certificate",
+    "mechanism_for",
+    "set_der",
+    "signature_algorithm_id",
+    "signed_attrs_der",
+    "signing_certificate_matches",
+    "verify_signature",
+]
+
+# asn1crypto reports digest algorithms by name
+_NAMES = {"sha256": DigestAlgorithm.SHA256, "sha384": DigestAlgorithm.SHA384}
+_NAMES["sha512"] = DigestAlgorithm.SHA512
+# SHA-1 only to *check* legacy ESSCertID (signing-certificate v1) in tokens of other TSAs
+_EXTRA_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),  # noqa: S303
+    "sha224": hashes.SHA224(),
+}
+
+
+def hash_for_name(name: str) -> hashes.HashAlgorithm:
+    """A cryptography hash for an asn1crypto digest name (:class:`ValueError` if unknown)."""
+    if name in _NAMES:
+        return _NAMES[name].hash
+    if name in _EXTRA_HASHES:
+        return _EXTRA_HASHES[name]
+    raise ValueError(f"unsupported digest algorithm {name}")
+
+
+def digest_with(name: str, data: bytes) -> bytes:
+    """Hash ``data`` with the algorithm asn1crypto calls ``name``."""
+    h = hashes.Hash(hash_for_name(name))
+    h.update(data)
+    return h.finalize()
+
+
+def digest_algorithm_id(alg: DigestAlgorithm) -> algos.DigestAlgorithm:
+    """The AlgorithmIdentifier of a digest (parameters absent, as RFC 5754 prefers)."""
+    return algos.DigestAlgorithm({"algorithm": alg.value})
+
+
+def mechanism_for(cert: x509.Certificate) -> SignatureMechanism:
+    """The default mechanism for a certificate's key type."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return SignatureMechanism.RSA_PKCS1V15
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return SignatureMechanism.ECDSA
+    raise ValueError(f"unsupported signer key type {type(key).__name__}")
+
+
+def signature_algorithm_id(
+    mechanism: SignatureMechanism, alg: DigestAlgorithm
+) -> algos.SignedDigestAlgorithm:
+    """The SignerInfo ``signatureAlgorithm`` for a mechanism and digest."""
+    if mechanism is SignatureMechanism.ECDSA:
+        return algos.SignedDigestAlgorithm({"algorithm": f"{alg.value}_ecdsa"})
+    if mechanism is SignatureMechanism.RSA_PSS:
+        params = algos.RSASSAPSSParams(
+            {
+                "hash_algorithm": {"algorithm": alg.value},
+                "mask_gen_algorithm": {
+                    "algorithm": "mgf1",
+                    "parameters": {"algorithm": alg.value},
+                },
+                "salt_length": alg.digest_size,
+            }
+        )
+        return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": params})
+    return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()})
+
+
+def verify_signature(
+    public_key: Any,
+    signature_algorithm: algos.SignedDigestAlgorithm,
+    digest_name: str,
+    data: bytes,
+    signature: bytes,
+) -> bool:
+    """Verify a CMS signature over ``data``; False on any mismatch or unsupported case."""
+    try:
+        algo = signature_algorithm["algorithm"].native
+        if algo == "rsassa_pss":
+            if not isinstance(public_key, rsa.RSAPublicKey):
+                return False
+            params = signature_algorithm["parameters"]
+            h = hash_for_name(params["hash_algorithm"]["algorithm"].native)
+            mgf_h = hash_for_name(params["mask_gen_algorithm"]["parameters"]["algorithm"].native)
+            pad = padding.PSS(mgf=padding.MGF1(mgf_h), salt_length=params["salt_length"].native)
+            public_key.verify(signature, data, pad, h)
+            return True
+        sig_algo = signature_algorithm.signature_algo
+        hash_name = digest_name
+        with contextlib.suppress(ValueError):
+            hash_name = signature_algorithm.hash_algo
+        h = hash_for_name(hash_name)
+        if sig_algo == "rsassa_pkcs1v15" and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), h)
+            return True
+        if sig_algo == "ecdsa" and isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(h))
+            return True
+    except (InvalidSignature, ValueError, TypeError, KeyError):
+        return False
+    return False
+
+
+def set_der(attrs: cms.CMSAttributes) -> bytes:
+    """DER of a set of attributes with the universal SET tag (what is hashed and signed)."""
+    return bytes(cms.CMSAttributes.load(attrs.untag().dump()).dump())
+
+
+def signed_attrs_der(signer_info: cms.SignerInfo) -> bytes:
+    """The signed attributes exactly as received, re-tagged as SET (RFC 5652, 5.4)."""
+    contents = signer_info["signed_attrs"].contents
+    return b"\x31" + _der_length(len(contents)) + bytes(contents)
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def attr_values(attrs: Any, name: str) -> list[Any]:
+    """Values of the attributes called ``name`` (asn1crypto name or dotted OID)."""
+    out: list[Any] = []
+    if attrs is None or isinstance(attrs, core.Void):
+        return out
+    for attr in attrs:
+        if attr["type"].native == name or attr["type"].dotted == name:
+            out.extend(attr["values"])
+    return out
+
+
+def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    """cryptography -> asn1crypto certificate."""
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def crypto_cert(cert: asn1_x509.Certificate) -> x509.Certificate:
+    """asn1crypto -> cryptography certificate."""
+    return x509.load_der_x509_certificate(cert.dump())
+
+
+def ess_cert_id_v2(cert: x509.Certificate, alg: DigestAlgorithm) -> tsp.ESSCertIDv2:
+    """ESSCertIDv2 with issuerSerial for ``cert`` (RFC 5035)."""
+    a = asn1_cert(cert)
+    return tsp.ESSCertIDv2(
+        {
+            "hash_algorithm": {"algorithm": alg.value},
+            "cert_hash": alg.digest(cert.public_bytes(serialization.Encoding.DER)),
+            "issuer_serial": {
+                "issuer": [asn1_x509.GeneralName({"directory_name": a.issuer})],
+                "serial_number": a.serial_number,
+            },
+        }
+    )
+
+
+def signing_certificate_matches(signed_attrs: Any, cert: x509.Certificate) -> bool | None:
+    """Check signing-certificate(-v2) against ``cert``: None if absent, else match or not."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    for value in attr_values(signed_attrs, "signing_certificate_v2"):
+        first = value["certs"][0]
+        name = first["hash_algorithm"]["algorithm"].native
+        return bool(digest_with(name, der) == first["cert_hash"].native)
+    for value in attr_values(signed_attrs, "signing_certificate"):
+        first = value["certs"][0]
+        return bool(digest_with("sha1", der) == first["cert_hash"].native)
+    return None
+
+
+def find_certificate(
+    sid: cms.SignerIdentifier, pool: Iterable[x509.Certificate]
+) -> x509.Certificate | None:
+    """The certificate named by a SignerIdentifier (issuerAndSerial or subjectKeyIdentifier)."""
+    pool = list(pool)
+    if sid.name == "issuer_and_serial_number":
+        issuer = sid.chosen["issuer"].dump()
+        serial = sid.chosen["serial_number"].native
+        for cert in pool:
+            if cert.serial_number == serial and asn1_cert(cert).issuer.dump() == issuer:
+                return cert
+        return None
+    ski = sid.chosen.native
+    for cert in pool:
+        try:
+            ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        except x509.ExtensionNotFound:
+            continue
+        if ext.value.digest == ski:
+            return cert
+    return None
+
+
+def certificates_of(signed_data: cms.SignedData) -> list[x509.Certificate]:
+    """The X.509 certificates carried in a SignedData (other choices ignored)."""
+    out: list[x509.Certificate] = []
+    certs = signed_data["certificates"]
+    if isinstance(certs, core.Void):
+        return out
+    for choice in certs:
+        if choice.name == "certificate":
+            try:
+                out.append(crypto_cert(choice.chosen))
+            except ValueError:
+                continue
+    return out
+
+
+def dedupe(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """Remove duplicate certificates, keeping the first occurrence."""
+    seen: set[bytes] = set()
+    out = []
+    for cert in certs:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        if der not in seen:
+            seen.add(der)
+            out.append(cert)
+    return out
+
+
+def attribute(name: str, values: list[Any]) -> cms.CMSAttribute:
+    """A CMS attribute known to asn1crypto by name."""
+    return cms.CMSAttribute({"type": name, "values": values})
+
+
+class _AnySet(core.SetOf):  # type: ignore[misc]  # asn1crypto is untyped
+    _child_spec = core.Any
+
+
+class _RawAttribute(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+    _fields: ClassVar[list[tuple[str, Any]]] = [
+        ("type", core.ObjectIdentifier),
+        ("values", _AnySet),
+    ]
+
+
+def raw_attribute(dotted: str, value_der: bytes) -> cms.CMSAttribute:
+    """An attribute asn1crypto may not know (e.g. signature-policy-identifier) from DER."""
+    der = _RawAttribute({"type": dotted, "values": [core.Any.load(value_der)]}).dump()
+    return cms.CMSAttribute.load(der)
+
+
+def build_signer_info(
+    cert: x509.Certificate,
+    alg: DigestAlgorithm,
+    signed_attrs: cms.CMSAttributes,
+    signature: bytes,
+    mechanism: SignatureMechanism,
+    unsigned_attrs: Sequence[cms.CMSAttribute] = (),
+) -> cms.SignerInfo:
+    """A version-1 SignerInfo identifying ``cert`` by issuer and serial number."""
+    a = asn1_cert(cert)
+    fields: dict[str, Any] = {
+        "version": "v1",
+        "sid": cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": {
+                    "issuer": a.issuer,
+                    "serial_number": a.serial_number,
+                }
+            }
+        ),
+        "digest_algorithm": digest_algorithm_id(alg),
+        "signed_attrs": signed_attrs,
+        "signature_algorithm": signature_algorithm_id(mechanism, alg),
+        "signature": signature,
+    }
+    if unsigned_attrs:
+        fields["unsigned_attrs"] = cms.CMSAttributes(list(unsigned_attrs))
+    return cms.SignerInfo(fields)
+
+
+def build_signed_data(
+    *,
+    content_type: str,
+    content: bytes | None,
+    digest_algorithms: Sequence[DigestAlgorithm],
+    certificates: Sequence[x509.Certificate],
+    signer_infos: Sequence[cms.SignerInfo],
+    crls: Sequence[bytes] = (),
+    ocsp_responses: Sequence[bytes] = (),
+) -> bytes:
+    """DER of a ContentInfo(SignedData); ``content`` None makes it detached.
+
+    CRLs go in ``crls`` as CertificateList, OCSP responses as
+    OtherRevocationInfoFormat id-ri-ocsp-response (RFC 5940).
+    """
+    from asn1crypto import crl as asn1_crl
+
+    encap: dict[str, Any] = {"content_type": content_type}
+    if content is not None:
+        encap["content"] = core.ParsableOctetString(content)
+    revs: list[Any] = [
+        cms.RevocationInfoChoice({"crl": asn1_crl.CertificateList.load(c)}) for c in crls
+    ]
+    revs += [
+        cms.RevocationInfoChoice(
+            {
+                "other": {
+                    "other_rev_info_format": "ocsp_response",
+                    "other_rev_info": core.Any.load(o),
+                }
+            }
+        )
+        for o in ocsp_responses
+    ]
+    # RFC 5652 5.1: version 5 with "other" revocation info; 3 when eContentType is not data
+    if ocsp_responses:
+        version = "v5"
+    elif content_type != "data":
+        version = "v3"
+    else:
+        version = "v1"
+    sd: dict[str, Any] = {
+        "version": version,
+        "digest_algorithms": [digest_algorithm_id(a) for a in dict.fromkeys(digest_algorithms)],
+        "encap_content_info": encap,
+        "signer_infos": list(signer_infos),
+    }
+    if certificates:
+        sd["certificates"] = [
+            cms.CertificateChoices({"certificate": asn1_cert(c)}) for c in dedupe(certificates)
+        ]
+    if revs:
+        sd["crls"] = revs
+    info = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(sd)})
+    return bytes(info.dump())
+
+
+def load_signed_data(der: bytes) -> cms.SignedData:
+    """Parse a ContentInfo(SignedData) fully; :class:`ValueError` if it is not one."""
+    info = cms.ContentInfo.load(der, strict=True)
+    if info["content_type"].native != "signed_data":
+        raise ValueError(f"content type is {info['content_type'].native}, not signed data")
+    sd = info["content"]
+    _ = sd.native  # force a full parse so malformed input fails here
+    return sd
+
+
+def revocation_values(signed_data: cms.SignedData) -> tuple[list[bytes], list[bytes]]:
+    """(CRLs, OCSP responses) as DER from SignedData.crls."""
+    crls: list[bytes] = []
+    ocsps: list[bytes] = []
+    revs = signed_data["crls"]
+    if isinstance(revs, core.Void):
+        return crls, ocsps
+    for choice in revs:
+        if choice.name == "crl":
+            crls.append(bytes(choice.chosen.dump()))
+        elif choice.name == "other":
+            other = choice.chosen
+            if other["other_rev_info_format"].dotted == "1.3.6.1.5.5.7.16.2":
+                ocsps.append(bytes(other["other_rev_info"].dump()))
+    return crls, ocsps
