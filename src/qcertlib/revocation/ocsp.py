@@ -1,0 +1,314 @@
+"""OCSP, client side and pure: build requests, parse and verify responses (RFC 6960).
+
+Nothing here does I/O or reads the clock: the time of the check is the ``at``
+parameter. :func:`verify_response` checks, in order: the response status, the
+CertID match (SHA-1 or SHA-256), the responder's authorization (the issuing CA
+itself, or a certificate issued by it with ``id-kp-OCSPSigning``), the signature,
+the nonce according to :class:`~qcertlib.revocation.NoncePolicy`, and freshness
+(thisUpdate not in the future, nextUpdate not passed, thisUpdate not older than
+``max_age``), each with the allowed clock skew. Every failure is a
+:class:`~qcertlib.errors.RevocationResponseError` whose message says which check failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from qcertlib.errors import RevocationResponseError
+from qcertlib.revocation._der import spki_key_bits
+from qcertlib.revocation._model import CertStatus, NoncePolicy, Status
+
+__all__ = [
+    "CertId",
+    "OcspRequestData",
+    "OcspResult",
+    "build_request",
+    "cert_id",
+    "issuer_key_hash",
+    "verify_response",
+]
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CertId:
+    """An OCSP CertID: hash algorithm name, issuer name/key hashes and serial number."""
+
+    hash_name: str
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    serial_number: int
+
+
+def issuer_key_hash(issuer: x509.Certificate, hash_name: str = "sha1") -> bytes:
+    """Hash of the issuer's subjectPublicKey BIT STRING value (RFC 6960 CertID)."""
+    spki = issuer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.new(hash_name, spki_key_bits(spki)).digest()
+
+
+def cert_id(cert: x509.Certificate, issuer: x509.Certificate, hash_name: str = "sha1") -> CertId:
+    """The CertID of *cert* issued by *issuer* with the given hash (sha1 or sha256...)."""
+    if hash_name not in _HASHES:
+        raise ValueError(f"unsupported CertID hash {hash_name!r}")
+    name_hash = hashlib.new(hash_name, issuer.subject.public_bytes()).digest()
+    return CertId(hash_name, name_hash, issuer_key_hash(issuer, hash_name), cert.serial_number)
+
+
+@dataclass(frozen=True, slots=True)
+class OcspRequestData:
+    """A DER OCSP request and what is needed to check its response."""
+
+    der: bytes = field(repr=False)
+    cert_id: CertId
+    nonce: bytes | None
+
+
+def build_request(
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
+    nonce: bytes | None = None,
+    with_nonce: bool = True,
+) -> OcspRequestData:
+    """Build a DER OCSP request for one certificate.
+
+    With ``with_nonce`` (default) a 16-byte random nonce is added unless *nonce* is
+    given. The default CertID hash is SHA-1, which every responder understands.
+    """
+    algorithm = hash_algorithm if hash_algorithm is not None else hashes.SHA1()  # noqa: S303 - RFC 5019 CertID
+    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm)
+    if with_nonce:
+        nonce = nonce if nonce is not None else os.urandom(16)
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    else:
+        nonce = None
+    der = builder.build().public_bytes(serialization.Encoding.DER)
+    return OcspRequestData(der, cert_id(cert, issuer, algorithm.name), nonce)
+
+
+@dataclass(frozen=True, slots=True)
+class OcspResult:
+    """A verified OCSP answer for one certificate."""
+
+    cert_status: CertStatus
+    produced_at: datetime
+    this_update: datetime
+    next_update: datetime | None
+    responder: x509.Certificate = field(repr=False)
+    der: bytes = field(repr=False)
+
+    @property
+    def status(self) -> Status:
+        """Shortcut for ``cert_status.status``."""
+        return self.cert_status.status
+
+
+def _verify_signature(
+    public_key: object,
+    signature: bytes,
+    data: bytes,
+    hash_algorithm: hashes.HashAlgorithm | None,
+) -> None:
+    """Verify *signature* over *data*; raise InvalidSignature / UnsupportedAlgorithm."""
+    if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        public_key.verify(signature, data)
+        return
+    if hash_algorithm is None:
+        raise UnsupportedAlgorithm("signature algorithm without a hash")
+    if isinstance(public_key, rsa.RSAPublicKey):
+        public_key.verify(signature, data, padding.PKCS1v15(), hash_algorithm)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
+    else:
+        raise UnsupportedAlgorithm("unsupported responder key type")
+
+
+def _signature_ok(
+    public_key: object, signature: bytes, data: bytes, alg: hashes.HashAlgorithm | None
+) -> bool:
+    try:
+        _verify_signature(public_key, signature, data, alg)
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
+def _key_sha1(cert: x509.Certificate) -> bytes:
+    return issuer_key_hash(cert, "sha1")
+
+
+def _is_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
+    if response.responder_key_hash is not None:
+        return response.responder_key_hash == _key_sha1(cert)
+    return response.responder_name == cert.subject
+
+
+def _authorized_responder(
+    response: ocsp.OCSPResponse, issuer: x509.Certificate, at: datetime, skew: timedelta
+) -> x509.Certificate:
+    """Find the certificate that must have signed *response* and check it may."""
+    if _is_responder(response, issuer):
+        return issuer
+    for candidate in response.certificates:
+        if not _is_responder(response, candidate):
+            continue
+        if candidate.issuer != issuer.subject:
+            raise RevocationResponseError(
+                "OCSP responder is not authorized: its certificate was not issued by the "
+                "certificate's issuer"
+            )
+        try:
+            candidate.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            raise RevocationResponseError(
+                "OCSP responder is not authorized: its certificate's signature does not "
+                "verify with the issuer's key"
+            ) from None
+        try:
+            eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            eku = None
+        if eku is None or ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
+            raise RevocationResponseError(
+                "OCSP responder is not authorized: its certificate lacks id-kp-OCSPSigning"
+            )
+        if not (
+            candidate.not_valid_before_utc - skew <= at <= candidate.not_valid_after_utc + skew
+        ):
+            raise RevocationResponseError(
+                "OCSP responder is not authorized: its certificate is not valid at the "
+                "time of the check"
+            )
+        return candidate
+    raise RevocationResponseError(
+        "OCSP response is signed by an unauthorized key: neither the issuing CA nor a "
+        "delegated responder certificate included in the response"
+    )
+
+
+def _nonce_of(response: ocsp.OCSPResponse) -> bytes | None:
+    try:
+        return response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        return None
+
+
+def verify_response(
+    der: bytes,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    nonce: bytes | None = None,
+    nonce_policy: NoncePolicy = NoncePolicy.PREFERRED,
+    at: datetime | None = None,
+    clock_skew: timedelta = timedelta(minutes=5),
+    max_age: timedelta | None = None,
+) -> OcspResult:
+    """Parse and fully verify an OCSP response about *cert* (issued by *issuer*).
+
+    *nonce* is the nonce sent in the request (``None`` if none was sent). Raises
+    :class:`~qcertlib.errors.RevocationResponseError` when any check fails.
+    """
+    now = at if at is not None else datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("'at' must be timezone-aware")
+    try:
+        response = ocsp.load_der_ocsp_response(der)
+    except ValueError as exc:
+        raise RevocationResponseError(f"OCSP response is malformed: {exc}") from None
+    if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        raise RevocationResponseError(
+            f"OCSP responder answered {response.response_status.name.lower()}"
+        )
+    try:
+        singles = list(response.responses)
+        tbs = response.tbs_response_bytes
+        signature = response.signature
+        sig_hash = response.signature_hash_algorithm
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise RevocationResponseError(f"OCSP response is malformed: {exc}") from None
+
+    single = None
+    ids: dict[str, CertId] = {}
+    for candidate in singles:
+        name = candidate.hash_algorithm.name
+        if name not in _HASHES:
+            continue
+        if name not in ids:
+            ids[name] = cert_id(cert, issuer, name)
+        wanted = ids[name]
+        if (
+            candidate.serial_number == wanted.serial_number
+            and candidate.issuer_key_hash == wanted.issuer_key_hash
+            and candidate.issuer_name_hash == wanted.issuer_name_hash
+        ):
+            single = candidate
+            break
+    if single is None:
+        raise RevocationResponseError(
+            "OCSP response is for another certificate: no SingleResponse matches the CertID"
+        )
+
+    responder = _authorized_responder(response, issuer, now, clock_skew)
+    if not _signature_ok(responder.public_key(), signature, tbs, sig_hash):
+        raise RevocationResponseError("OCSP response signature does not verify")
+
+    if nonce_policy is not NoncePolicy.OFF:
+        got = _nonce_of(response)
+        if got is None:
+            if nonce_policy is NoncePolicy.REQUIRED:
+                raise RevocationResponseError(
+                    "OCSP response has no nonce and the policy requires one"
+                )
+        elif nonce is not None and got != nonce:
+            raise RevocationResponseError("OCSP response nonce does not match the request")
+
+    this_update = single.this_update_utc
+    next_update = single.next_update_utc
+    if this_update > now + clock_skew:
+        raise RevocationResponseError(
+            f"OCSP response thisUpdate {this_update.isoformat()} is in the future"
+        )
+    if next_update is not None and next_update < now - clock_skew:
+        raise RevocationResponseError(
+            f"OCSP response is stale: nextUpdate {next_update.isoformat()} has passed"
+        )
+    if max_age is not None and now - this_update > max_age + clock_skew:
+        raise RevocationResponseError(
+            f"OCSP response is stale: thisUpdate {this_update.isoformat()} is older than "
+            f"the maximum age {max_age}"
+        )
+    if next_update is None and max_age is None:
+        raise RevocationResponseError(
+            "OCSP response has no nextUpdate and no maximum age is configured"
+        )
+
+    state = single.certificate_status
+    if state is ocsp.OCSPCertStatus.GOOD:
+        status = CertStatus.good()
+    elif state is ocsp.OCSPCertStatus.REVOKED:
+        revoked_at = single.revocation_time_utc
+        assert revoked_at is not None
+        status = CertStatus.revoked(revoked_at, single.revocation_reason)
+    else:
+        status = CertStatus.unknown()
+    return OcspResult(status, response.produced_at_utc, this_update, next_update, responder, der)
