@@ -19,6 +19,8 @@ __all__ = ["main"]
 
 # name -> "module:attribute"; add a line to register a sub-command.
 _COMMANDS: dict[str, str] = {
+    "lint": "qcertlib.cli.profiles:lint_cmd",
+    "inspect": "qcertlib.cli.profiles:inspect_cmd",
     "nif": "qcertlib.cli.foundation:nif",
 }
 
