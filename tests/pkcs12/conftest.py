@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import NameOID
 
+from qcertlib import _pkcs12_der as asn1
 from qcertlib.pkcs12 import KeyEntry, KeyStore
 
 #: A PIN that appears nowhere else; tests look for it in messages and reprs.
@@ -146,3 +147,17 @@ def run(
     return subprocess.run(
         argv, capture_output=True, text=True, check=False, timeout=120, env=env, cwd=cwd
     )
+
+
+def to_ber(element: asn1.Tlv) -> bytes:
+    """Constructed elements -> indefinite length; OCTET STRINGs > 64 bytes -> chunks."""
+    head = element.raw[: element.content_start - element.start]
+    ident = head[:1]
+    if element.constructed:
+        body = b"".join(to_ber(child) for child in element.children())
+        return ident + b"\x80" + body + b"\x00\x00"
+    if element.is_universal(asn1.OCTET_STRING) and len(element.content) > 64:
+        content = element.content
+        pieces = [content[i : i + 64] for i in range(0, len(content), 64)]
+        return b"\x24\x80" + b"".join(asn1.octet_string(p) for p in pieces) + b"\x00\x00"
+    return element.raw

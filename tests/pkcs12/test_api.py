@@ -23,7 +23,7 @@ from qcertlib.pkcs12 import (
     write_pkcs12,
 )
 
-from .conftest import DISTINCTIVE_PIN, Pki
+from .conftest import DISTINCTIVE_PIN, Pki, to_ber
 
 
 def _priv(entry: KeyEntry) -> bytes:
@@ -209,25 +209,11 @@ def test_ber_indefinite_lengths_are_read(pki: Pki) -> None:
     # Re-encode our DER file with indefinite lengths and chunked OCTET STRINGs, as
     # Windows and FNMT do; the MAC covers the content octets, so it still verifies.
     data = dump_pkcs12(pki.store(), "1234", iterations=1)
-    ber = _to_ber(asn1.parse_single(data))
+    ber = to_ber(asn1.parse_single(data))
     assert ber != data
     assert b"\x30\x80" in ber
     assert load_pkcs12(ber, "1234").key.certificate == pki.leaf
     assert asn1.to_der(asn1.parse_single(ber)) == data
-
-
-def _to_ber(element: asn1.Tlv) -> bytes:
-    """Constructed elements -> indefinite length; OCTET STRINGs > 64 bytes -> chunks."""
-    head = element.raw[: element.content_start - element.start]
-    ident = head[:1]
-    if element.constructed:
-        body = b"".join(_to_ber(child) for child in element.children())
-        return ident + b"\x80" + body + b"\x00\x00"
-    if element.is_universal(asn1.OCTET_STRING) and len(element.content) > 64:
-        content = element.content
-        pieces = [content[i : i + 64] for i in range(0, len(content), 64)]
-        return b"\x24\x80" + b"".join(asn1.octet_string(p) for p in pieces) + b"\x00\x00"
-    return element.raw
 
 
 def test_all_errors_are_qcert_errors() -> None:
