@@ -105,6 +105,8 @@ def leaf_key(kind: str = "rsa") -> Any:
         )
     if kind == "p256":
         return ec.generate_private_key(ec.SECP256R1())
+    if kind == "p521":
+        return ec.generate_private_key(ec.SECP521R1())
     if kind == "p192":
         return ec.generate_private_key(ec.SECP192R1())
     raise ValueError(kind)
@@ -159,8 +161,13 @@ def issue(
     not_before: dt.datetime | None = None,
     validity: dt.timedelta | None = None,
     serial: int = 0x5A17E5,
+    spki: Any = None,
 ) -> x509.Certificate:
-    """Issue a leaf of *profile*; ``replace={oid: (value, critical) | None}`` edits it."""
+    """Issue a leaf of *profile*; ``replace={oid: (value, critical) | None}`` edits it.
+
+    *spki* puts another public key in the certificate after the extensions were built
+    for *key* (to get keys the profile would refuse into a certificate).
+    """
     prof = get_profile(profile)
     ca = test_ca()
     holder = holder if holder is not None else holder_for(prof)
@@ -175,7 +182,7 @@ def issue(
         x509.CertificateBuilder()
         .subject_name(subject if subject is not None else prof.subject_for(holder))
         .issuer_name(ca.cert.subject)
-        .public_key(public)
+        .public_key(spki.public_key() if spki is not None else public)
         .serial_number(serial)
         .not_valid_before(start)
         .not_valid_after(start + length)
@@ -232,3 +239,65 @@ def der(cert: x509.Certificate) -> bytes:
 
 def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+# ----------------------------------------------------------------------------- DER
+
+
+def tlv(tag: int, content: bytes) -> bytes:
+    """A DER element."""
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + content
+
+
+def oid(dotted: str) -> bytes:
+    from asn1crypto import core
+
+    return bytes(core.ObjectIdentifier(dotted).dump())
+
+
+def statement(statement_id: str, info: bytes | None = None) -> bytes:
+    """One raw QCStatement (any OID, any statementInfo)."""
+    return tlv(0x30, oid(statement_id) + (info or b""))
+
+
+def profile_statements(profile: CertificateProfile | str) -> list[bytes]:
+    """The profile's QC statements, each as raw DER, to edit one by one."""
+    from qcertlib import _der
+
+    der_value = get_profile(profile).qc_statements_der()
+    return [child.raw for child in _der.parse_single(der_value).children()]
+
+
+def statement_oid(raw: bytes) -> str:
+    from qcertlib import _der
+
+    return _der.decode_oid(_der.parse_single(raw).children()[0])
+
+
+def qc_extension(
+    statements: Sequence[bytes], critical: bool = False
+) -> tuple[x509.ExtensionType, bool]:
+    """A replacement ``(value, critical)`` for the qcStatements extension."""
+    from qcertlib.oids import ExtensionOID as QExt
+
+    return (
+        x509.UnrecognizedExtension(QExt.QC_STATEMENTS, tlv(0x30, b"".join(statements))),
+        critical,
+    )
+
+
+def edit_statements(
+    profile: CertificateProfile | str,
+    *,
+    drop: Sequence[str] = (),
+    add: Sequence[bytes] = (),
+) -> tuple[x509.ExtensionType, bool]:
+    """The profile's statements minus those with an OID in *drop*, plus *add*."""
+    kept = [st for st in profile_statements(profile) if statement_oid(st) not in drop]
+    return qc_extension([*kept, *add])

@@ -686,11 +686,12 @@ def _is_natural(
     policies: Iterable[x509.ObjectIdentifier],
     qc: qcs.QCStatements | None,
 ) -> bool:
+    """Natural or legal person: AAPP seal policy / QcType first, then the subject, then QCP."""
     pols = set(policies)
     types = set(qc.qc_types) if qc is not None else set()
-    if pols & _AAPP_SELLO or pols & _QCP_LEGAL or QcTypeOID.ESEAL in types:
+    if pols & _AAPP_SELLO or QcTypeOID.ESEAL in types:
         return False
-    if pols & _QCP_NATURAL or QcTypeOID.ESIGN in types:
+    if QcTypeOID.ESIGN in types:
         return True
     subj = cert.subject
     if any(
@@ -698,7 +699,9 @@ def _is_natural(
         for o in (NameOID.GIVEN_NAME, NameOID.SURNAME, NameAttributeOID.PSEUDONYM)
     ):
         return True
-    return not subj.get_attributes_for_oid(NameAttributeOID.ORGANIZATION_IDENTIFIER)
+    if subj.get_attributes_for_oid(NameAttributeOID.ORGANIZATION_IDENTIFIER):
+        return False
+    return not pols & _QCP_LEGAL
 
 
 # --------------------------------------------------------------------------- driver
