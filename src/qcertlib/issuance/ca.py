@@ -15,7 +15,6 @@ passphrase the directory is a *test* PKI (``config.json`` says so).
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import secrets
@@ -43,6 +42,7 @@ from qcertlib.issuance.csr import verify_csr
 from qcertlib.issuance.keys import (
     KeySpec,
     PrivateKey,
+    PublicKey,
     check_key_strength,
     generate_key,
     load_private_key,
@@ -54,6 +54,14 @@ from qcertlib.issuance.registry import (
     Registry,
     RevocationReason,
     SerialCollisionError,
+)
+from qcertlib.profiles import (
+    CertificateProfile,
+    Holder,
+    LintReport,
+    PkiUrls,
+    get_profile,
+    lint,
 )
 
 if TYPE_CHECKING:
@@ -464,26 +472,24 @@ class CertificateAuthority:
         return builder.sign(self._key, _hash_for(self._key))
 
     @property
-    def urls(self) -> Any:
+    def urls(self) -> PkiUrls:
         """The :class:`~qcertlib.profiles.PkiUrls` of this CA (caIssuers, OCSP, CRL)."""
-        profiles: Any = importlib.import_module("qcertlib.profiles")
-        return profiles.PkiUrls(
-            ca_issuers=self.ca_issuers_url, ocsp=self.ocsp_url, crl=self.crl_url
-        )
+        return PkiUrls(ca_issuers=self.ca_issuers_url, ocsp=self.ocsp_url, crl=self.crl_url)
 
     @staticmethod
-    def resolve_profile(profile: Any) -> Any:
+    def resolve_profile(profile: CertificateProfile | str) -> CertificateProfile:
         """A profile object for *profile* (a name is looked up in the catalog)."""
         if isinstance(profile, str):
-            profiles: Any = importlib.import_module("qcertlib.profiles")
-            return profiles.get_profile(profile)
+            return get_profile(profile)
+        if not isinstance(profile, CertificateProfile):
+            raise TypeError("profile must be a CertificateProfile or a profile name")
         return profile
 
     def issue(
         self,
-        profile: Any,
-        holder: Any,
-        public_key_or_csr: Any,
+        profile: CertificateProfile | str,
+        holder: Holder,
+        public_key_or_csr: PublicKey | x509.CertificateSigningRequest | bytes,
         *,
         months: int | None = None,
         at: datetime | None = None,
@@ -501,20 +507,17 @@ class CertificateAuthority:
         """
         prof = self.resolve_profile(profile)
         when = _now(at)
-        if isinstance(public_key_or_csr, x509.CertificateSigningRequest | bytes | bytearray):
-            public_key: Any = verify_csr(
-                bytes(public_key_or_csr)
-                if isinstance(public_key_or_csr, bytes | bytearray)
-                else public_key_or_csr,
-                holder=holder,
-                profile=prof,
-            )
-        elif isinstance(public_key_or_csr, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-            public_key = public_key_or_csr
-        elif isinstance(public_key_or_csr, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        given: object = public_key_or_csr
+        public_key: PublicKey
+        if isinstance(given, x509.CertificateSigningRequest | bytes | bytearray):
+            request = bytes(given) if isinstance(given, bytes | bytearray) else given
+            public_key = verify_csr(request, holder=holder, profile=prof)
+        elif isinstance(given, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+            public_key = given
+        elif isinstance(given, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise TypeError("pass the public key (key.public_key()), never the private key")
         else:
-            prof.check_key(public_key_or_csr)  # a clear WeakKeyError for DSA, Ed25519, ...
+            prof.check_key(given)  # a clear WeakKeyError for DSA, Ed25519, ...
             raise TypeError("public_key_or_csr must be a public key or a CSR")
         prof.check_key(public_key)
         not_before, not_after = self._validity(when, prof.validity_for(months))
@@ -547,12 +550,11 @@ class CertificateAuthority:
 
     @staticmethod
     def lint_gate(
-        certificate: x509.Certificate, profile: Any, *, at: datetime | None = None
-    ) -> Any:
+        certificate: x509.Certificate, profile: CertificateProfile, *, at: datetime | None = None
+    ) -> LintReport:
         """Lint *certificate* against *profile*; raise :class:`~qcertlib.errors.LintRefusal`
         unless the report is ok (no ERROR/FATAL). Returns the report."""
-        profiles: Any = importlib.import_module("qcertlib.profiles")
-        report = profiles.lint(certificate, profile, at=at)
+        report = lint(certificate, profile, at=at)
         if not report.ok:
             problems = "; ".join(
                 f"{finding.code} ({finding.severity.name}) at {finding.field}: {finding.message}"

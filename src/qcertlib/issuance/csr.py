@@ -10,27 +10,15 @@ builds for that holder. Each failure is a :class:`~qcertlib.errors.CsrError` or
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from qcertlib.errors import CsrError
 from qcertlib.issuance.keys import PrivateKey, PublicKey, check_key_strength, describe_key
+from qcertlib.profiles import CertificateProfile, Holder
 
-__all__ = ["SubjectProfile", "build_csr", "load_csr", "verify_csr"]
-
-
-class SubjectProfile(Protocol):
-    """What CSR handling needs from a :class:`~qcertlib.profiles.CertificateProfile`."""
-
-    @property
-    def name(self) -> str: ...
-
-    def check_key(self, public_key: Any) -> None: ...
-
-    def subject_for(self, holder: Any) -> x509.Name: ...
+__all__ = ["build_csr", "load_csr", "verify_csr"]
 
 
 def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
@@ -40,7 +28,7 @@ def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
 
 
 def build_csr(
-    holder: Any, profile: SubjectProfile, key: PrivateKey
+    holder: Holder, profile: CertificateProfile, key: PrivateKey
 ) -> x509.CertificateSigningRequest:
     """A CSR for *holder* under *profile*, signed with *key*.
 
@@ -84,8 +72,8 @@ def _differences(got: x509.Name, want: x509.Name) -> str:
 
 def verify_csr(
     csr: x509.CertificateSigningRequest | bytes,
-    holder: Any = None,
-    profile: SubjectProfile | None = None,
+    holder: Holder | None = None,
+    profile: CertificateProfile | None = None,
 ) -> PublicKey:
     """Check a CSR and return its public key.
 

@@ -14,14 +14,12 @@ renewal and generation codes.
   code (default 10 alphanumeric, case-sensitive characters; single use; expires
   after 15 days; void after 3 wrong tries). Only a salted scrypt hash is stored
   (see :func:`qcertlib.issuance.registry.hash_code`). Redeeming it yields the
-  holder's key and certificate (PKCS#12 when :mod:`qcertlib.pkcs12` is available,
-  else PEM).
+  holder's key and certificate as a PKCS#12 file protected by the holder's PIN.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +44,8 @@ from qcertlib.issuance.registry import (
     format_serial,
     parse_serial,
 )
+from qcertlib.pkcs12 import KeyStore, PinPolicy, dump_pkcs12
+from qcertlib.profiles import Citizen, Custodian, Holder, PublicBody
 
 if TYPE_CHECKING:
     from qcertlib.issuance.ca import CertificateAuthority
@@ -156,31 +156,28 @@ def build_crl(
 # -- holder data <-> JSON --------------------------------------------------------------------
 
 
-def holder_to_dict(holder: Any) -> dict[str, Any]:
+def holder_to_dict(holder: Holder) -> dict[str, Any]:
     """The JSON form of a :class:`~qcertlib.profiles.Citizen` or
     :class:`~qcertlib.profiles.PublicBody` (``{"kind": ..., fields...}``)."""
-    if not dataclasses.is_dataclass(holder) or isinstance(holder, type):
+    if not isinstance(holder, Citizen | PublicBody):
         raise TypeError("holder must be a Citizen or PublicBody")
     kind = type(holder).__name__
-    if kind not in ("Citizen", "PublicBody"):
-        raise TypeError("holder must be a Citizen or PublicBody")
     data: dict[str, Any] = dataclasses.asdict(holder)
     data["kind"] = kind
     return data
 
 
-def holder_from_dict(data: dict[str, Any]) -> Any:
+def holder_from_dict(data: dict[str, Any]) -> Holder:
     """Rebuild (and re-validate) a holder from :func:`holder_to_dict` output."""
-    profiles: Any = importlib.import_module("qcertlib.profiles")
     fields = dict(data)
     kind = fields.pop("kind", None)
     if kind == "Citizen":
-        return profiles.Citizen(**fields)
+        return Citizen(**fields)
     if kind == "PublicBody":
         custodian = fields.pop("custodian", None)
         if custodian is not None:
-            fields["custodian"] = profiles.Custodian(**custodian)
-        return profiles.PublicBody(**fields)
+            fields["custodian"] = Custodian(**custodian)
+        return PublicBody(**fields)
     raise IssuanceError(f"the registry holds holder data of unknown kind {kind!r}")
 
 
@@ -302,8 +299,8 @@ class Redemption:
     """What a redeemed code yields.
 
     ``data`` is a PKCS#12 file protected by the PIN (``format == "pkcs12"``) or,
-    while :mod:`qcertlib.pkcs12` is unavailable, the certificate, chain and the key
-    encrypted with the PIN as PEM (``format == "pem"``).
+    when PEM was asked for, the certificate, chain and the key encrypted with the
+    PIN (``format == "pem"``).
     """
 
     certificate: x509.Certificate
@@ -574,23 +571,21 @@ def package(
     pin: str,
     *,
     friendly_name: str | None = None,
+    as_pem: bool = False,
 ) -> Redemption:
     """Package *key* + *certificate* (+ the CA chain) protected by *pin*.
 
-    PKCS#12 through :mod:`qcertlib.pkcs12` when that module is available, otherwise
-    PEM: certificate, chain, then the key encrypted with the PIN (PKCS#8).
+    A PKCS#12 file (:func:`qcertlib.pkcs12.dump_pkcs12`, modern AES profile) or,
+    with *as_pem*, PEM: certificate, chain, then the key encrypted with the PIN
+    (PKCS#8). The PIN must satisfy :class:`qcertlib.pkcs12.PinPolicy`.
     """
-    try:
-        pkcs12: Any = importlib.import_module("qcertlib.pkcs12")
-    except ImportError:
-        pkcs12 = None
-    if pkcs12 is not None and hasattr(pkcs12, "dump_pkcs12"):
-        name = friendly_name or certificate.subject.rfc4514_string()
-        store = pkcs12.KeyStore.single(key, certificate, list(ca.chain), friendly_name=name)
-        data: bytes = pkcs12.dump_pkcs12(store, pin)
-        return Redemption(certificate=certificate, format="pkcs12", data=data)
-    pem = certificate.public_bytes(serialization.Encoding.PEM)
-    for extra in ca.chain:
-        pem += extra.public_bytes(serialization.Encoding.PEM)
-    pem += private_key_pem(key, pin)
-    return Redemption(certificate=certificate, format="pem", data=pem)
+    if as_pem:
+        PinPolicy().check(pin)
+        pem = certificate.public_bytes(serialization.Encoding.PEM)
+        for extra in ca.chain:
+            pem += extra.public_bytes(serialization.Encoding.PEM)
+        pem += private_key_pem(key, pin)
+        return Redemption(certificate=certificate, format="pem", data=pem)
+    name = friendly_name or certificate.subject.rfc4514_string()
+    store = KeyStore.single(key, certificate, list(ca.chain), friendly_name=name)
+    return Redemption(certificate=certificate, format="pkcs12", data=dump_pkcs12(store, pin))
