@@ -48,7 +48,7 @@ Handler = Callable[[str, str, bytes], tuple[int, bytes, float]]
 class PeerServer:
     """A threading HTTP server on 127.0.0.1 that answers through *handler*."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, port: int = 0) -> None:
         self.handler = handler
         self.requests: list[tuple[str, str]] = []
         outer = self
@@ -77,10 +77,12 @@ class PeerServer:
             do_GET = _serve
             do_POST = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> PeerServer:
         self.thread.start()

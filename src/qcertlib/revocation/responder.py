@@ -240,6 +240,8 @@ class OcspResponder:
     *signer_cert* is ``None`` the CA signs with its own key (*signer_key*). Each
     response is valid for *validity* (nextUpdate = thisUpdate + validity);
     pre-produced responses are refreshed after *refresh* (default: half the validity).
+    A delegated signer's certificate is included in every response unless
+    *include_certificate* is false (clients then cannot verify the delegation).
     """
 
     def __init__(
@@ -252,6 +254,7 @@ class OcspResponder:
         validity: timedelta = timedelta(hours=1),
         refresh: timedelta | None = None,
         cache_size: int = 200_000,
+        include_certificate: bool = True,
     ) -> None:
         if validity <= timedelta(0):
             raise ValueError("validity must be positive")
@@ -275,7 +278,7 @@ class OcspResponder:
             0xA2, encode_tlv(0x04, issuer_key_hash(self.signer_cert, "sha1"))
         )
         certs = b""
-        if signer_cert is not None and signer_cert != issuer:
+        if include_certificate and signer_cert is not None and signer_cert != issuer:
             der = signer_cert.public_bytes(serialization.Encoding.DER)
             certs = encode_tlv(0xA0, encode_tlv(0x30, der))
         self._certs = certs

@@ -1,0 +1,212 @@
+"""Load what to serve from a PKI directory, and run the server.
+
+Two layouts are understood:
+
+* a qcertlib PKI (``config.json`` present, made by
+  :meth:`qcertlib.issuance.ca.CertificateAuthority.init`): statuses come from
+  ``registry.sqlite``, OCSP is signed by ``ocsp.pem``/``ocsp.key``, the CRL is
+  built by the CA (rebuilt whenever the registry changes);
+* an ``openssl ca`` style directory: ``ca.pem`` (issuing CA), ``index.txt``
+  (statuses), ``ocsp.pem``+``ocsp.key`` (delegated signer) or ``ca.key`` (the CA
+  signs), optional ``root.pem``, and either a ready ``ca.crl`` or ``ca.key`` to
+  build one from the index.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Hashable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from qcertlib._certs import load_certificate
+from qcertlib.errors import DecodingError, KeyFileError, QcertError
+from qcertlib.revocation.responder import OcspResponder, ResponderKey
+from qcertlib.revocation.sources import OpenSslIndexSource, RegistryStatusSource
+from qcertlib.services.app import CaEndpoint, ServiceConfig
+
+__all__ = ["load_directory", "serve"]
+
+
+def _read_key(path: Path, passphrase: str | None) -> ResponderKey:
+    try:
+        key = serialization.load_pem_private_key(
+            path.read_bytes(), passphrase.encode() if passphrase else None
+        )
+    except (OSError, ValueError, TypeError):
+        raise KeyFileError(f"cannot read the private key {path.name}") from None
+    if not isinstance(
+        key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    ):
+        raise KeyFileError(f"{path.name}: unsupported key type")
+    return key
+
+
+def _read_cert(path: Path) -> x509.Certificate:
+    try:
+        return load_certificate(path.read_bytes())
+    except OSError as exc:
+        raise DecodingError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _cached_crl(
+    generation: Callable[[], Hashable], build: Callable[[], bytes]
+) -> Callable[[], bytes]:
+    """Rebuild the CRL when the status source changes or it is half-way to nextUpdate."""
+    lock = threading.Lock()
+    state: dict[str, Any] = {}
+
+    def current() -> bytes:
+        now = datetime.now(UTC)
+        gen = generation()
+        with lock:
+            if state.get("gen") != gen or state.get("refresh", now) <= now:
+                der = build()
+                crl = x509.load_der_x509_crl(der)
+                nxt = crl.next_update_utc or now
+                state.update(gen=gen, der=der, refresh=now + (nxt - now) / 2)
+            return bytes(state["der"])
+
+    return current
+
+
+def _index_crl(
+    ca: x509.Certificate, key: ResponderKey, source: OpenSslIndexSource, lifetime: timedelta
+) -> Callable[[], bytes]:
+    def build() -> bytes:
+        now = datetime.now(UTC).replace(microsecond=0)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(ca.subject)
+            .last_update(now)
+            .next_update(now + lifetime)
+            .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()),  # type: ignore[arg-type]
+                critical=False,
+            )
+        )
+        entries = []
+        for serial, status in source.revoked():
+            assert status.revocation_time is not None
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(status.revocation_time)
+            )
+            if status.reason is not None:
+                entry = entry.add_extension(x509.CRLReason(status.reason), critical=False)
+            entries.append(entry.build())
+        for entry_built in entries:
+            builder = builder.add_revoked_certificate(entry_built)
+        algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+        return builder.sign(key, algorithm).public_bytes(serialization.Encoding.DER)
+
+    return _cached_crl(source.generation, build)
+
+
+def load_directory(
+    directory: str | os.PathLike[str],
+    *,
+    passphrase: str | None = None,
+    ocsp_validity: timedelta = timedelta(hours=1),
+    crl_lifetime: timedelta = timedelta(days=1),
+) -> ServiceConfig:
+    """Build a :class:`ServiceConfig` for the PKI in *directory* (see the module doc)."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise QcertError(f"{path} is not a directory")
+    if (path / "config.json").exists():
+        return _load_qcertlib_pki(path, passphrase, ocsp_validity)
+    ca = _read_cert(path / "ca.pem")
+    index = path / "index.txt"
+    if not index.exists():
+        raise QcertError(f"{path} has neither config.json (qcertlib PKI) nor index.txt")
+    source = OpenSslIndexSource(index)
+    ca_key = _read_key(path / "ca.key", passphrase) if (path / "ca.key").exists() else None
+    if (path / "ocsp.pem").exists():
+        signer_cert: x509.Certificate | None = _read_cert(path / "ocsp.pem")
+        signer_key = _read_key(path / "ocsp.key", passphrase)
+    elif ca_key is not None:
+        signer_cert, signer_key = None, ca_key
+    else:
+        raise QcertError(f"{path} has no OCSP signer (ocsp.pem + ocsp.key) and no ca.key")
+    responder = OcspResponder(
+        ca, source, signer_key, signer_cert=signer_cert, validity=ocsp_validity
+    )
+    crl: Callable[[], bytes] | None = None
+    if (path / "ca.crl").exists():
+        static = path / "ca.crl"
+
+        def crl_file() -> bytes:
+            return static.read_bytes()
+
+        crl = crl_file
+    elif ca_key is not None:
+        crl = _index_crl(ca, ca_key, source, crl_lifetime)
+    extra = {"root": _read_cert(path / "root.pem")} if (path / "root.pem").exists() else {}
+    return ServiceConfig((CaEndpoint("ca", ca, responder, crl),), extra)
+
+
+def _load_qcertlib_pki(path: Path, passphrase: str | None, validity: timedelta) -> ServiceConfig:
+    from qcertlib.issuance.ca import CertificateAuthority
+
+    authority = CertificateAuthority.open(path, passphrase)
+    source = RegistryStatusSource(authority.registry)
+    signer_key = authority.load_signer_key("ocsp")
+    responder = OcspResponder(
+        authority.certificate,
+        source,
+        signer_key,
+        signer_cert=authority.ocsp_certificate,
+        validity=validity,
+    )
+
+    def build() -> bytes:
+        return authority.build_crl().public_bytes(serialization.Encoding.DER)
+
+    crl = _cached_crl(source.generation, build)
+    return ServiceConfig(
+        (CaEndpoint("ca", authority.certificate, responder, crl),),
+        {"root": authority.root},
+    )
+
+
+def serve(
+    directory: str | os.PathLike[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    passphrase: str | None = None,
+    log_level: str = "info",
+) -> None:
+    """Serve the PKI in *directory* with uvicorn until SIGINT/SIGTERM (graceful).
+
+    Binds to loopback unless *host* says otherwise. One process, one event loop:
+    the status source's generation is checked on every request, so a revocation
+    made by another process (``qcert revoke``, ``openssl ca -revoke``) shows in the
+    next response.
+    """
+    import uvicorn
+
+    config = load_directory(directory, passphrase=passphrase)
+    from qcertlib.services.app import create_app
+
+    app = create_app(config)
+    uvicorn_config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        limit_concurrency=1024,
+        server_header=False,
+    )
+    uvicorn.Server(uvicorn_config).run()
