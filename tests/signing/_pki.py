@@ -181,3 +181,25 @@ def make_pki() -> Pki:
         ca_crl=_crl(ca, ca_key, [(0x1003, revoked_at)], 1),
         root_crl=_crl(root, root_key, [], 1),
     )
+
+
+def ocsp_response(pki: Pki, cert: x509.Certificate, *, revoked: bool = False) -> bytes:
+    """A signed OCSP response about ``cert`` (issued by the issuing CA) from the OCSP signer."""
+    from cryptography.x509 import ocsp
+
+    builder = ocsp.OCSPResponseBuilder().add_response(
+        cert=cert,
+        issuer=pki.ca,
+        algorithm=hashes.SHA1(),  # noqa: S303 - CertID hash, as OCSP clients send
+        cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+        this_update=NOW - timedelta(minutes=30),
+        next_update=NOW + timedelta(days=1),
+        revocation_time=pki.revoked_at if revoked else None,
+        revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
+    )
+    response = (
+        builder.responder_id(ocsp.OCSPResponderEncoding.HASH, pki.ocsp_cert)
+        .certificates([pki.ocsp_cert])
+        .sign(pki.ocsp_key, hashes.SHA256())
+    )
+    return response.public_bytes(serialization.Encoding.DER)

@@ -316,10 +316,12 @@ def build_signed_data(
     OtherRevocationInfoFormat id-ri-ocsp-response (RFC 5940).
     """
     from asn1crypto import crl as asn1_crl
+    from asn1crypto import ocsp as asn1_ocsp
 
     encap: dict[str, Any] = {"content_type": content_type}
     if content is not None:
-        encap["content"] = core.ParsableOctetString(content)
+        # "data" content is a plain OCTET STRING, others (TSTInfo) parsable ones
+        encap["content"] = content if content_type == "data" else core.ParsableOctetString(content)
     revs: list[Any] = [
         cms.RevocationInfoChoice({"crl": asn1_crl.CertificateList.load(c)}) for c in crls
     ]
@@ -328,7 +330,7 @@ def build_signed_data(
             {
                 "other": {
                     "other_rev_info_format": "ocsp_response",
-                    "other_rev_info": core.Any.load(o),
+                    "other_rev_info": asn1_ocsp.OCSPResponse.load(o),
                 }
             }
         )
@@ -382,3 +384,36 @@ def revocation_values(signed_data: cms.SignedData) -> tuple[list[bytes], list[by
             if other["other_rev_info_format"].dotted == "1.3.6.1.5.5.7.16.2":
                 ocsps.append(bytes(other["other_rev_info"].dump()))
     return crls, ocsps
+
+
+def check_prehashed(
+    cert: x509.Certificate,
+    mechanism: SignatureMechanism,
+    signature: bytes,
+    digest: bytes,
+    alg: DigestAlgorithm,
+) -> None:
+    """Raise :class:`~qcertlib.errors.SigningError` unless ``signature`` over ``digest``
+    verifies with ``cert`` (catches a backend whose key does not match)."""
+    from cryptography.hazmat.primitives.asymmetric import utils
+
+    from qcertlib.errors import SigningError
+
+    key = cert.public_key()
+    prehashed = utils.Prehashed(alg.hash)
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, digest, ec.ECDSA(prehashed))
+            return
+        if isinstance(key, rsa.RSAPublicKey):
+            pad: padding.AsymmetricPadding = padding.PKCS1v15()
+            if mechanism is SignatureMechanism.RSA_PSS:
+                pad = padding.PSS(mgf=padding.MGF1(alg.hash), salt_length=alg.digest_size)
+            key.verify(signature, digest, pad, prehashed)
+            return
+    except InvalidSignature:
+        raise SigningError(
+            "the signature from the signer backend does not verify with the signer "
+            "certificate (wrong key or mechanism?)"
+        ) from None
+    raise SigningError(f"unsupported signer key type {type(key).__name__}")
