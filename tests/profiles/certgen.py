@@ -43,13 +43,13 @@ URLS = PkiUrls(
 
 
 @dataclass(frozen=True)
-class TestCA:
+class ThrowawayCA:
     key: rsa.RSAPrivateKey
     cert: x509.Certificate
 
 
 @cache
-def test_ca() -> TestCA:
+def throwaway_ca() -> ThrowawayCA:
     """A throwaway issuing CA (C, O, organizationIdentifier, CN as EN 319 412-2 wants)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
@@ -90,7 +90,7 @@ def test_ca() -> TestCA:
         )
         .sign(key, hashes.SHA256())
     )
-    return TestCA(key, cert)
+    return ThrowawayCA(key, cert)
 
 
 @cache
@@ -169,7 +169,7 @@ def issue(
     for *key* (to get keys the profile would refuse into a certificate).
     """
     prof = get_profile(profile)
-    ca = test_ca()
+    ca = throwaway_ca()
     holder = holder if holder is not None else holder_for(prof)
     key = key if key is not None else leaf_key()
     public = key.public_key()
@@ -211,7 +211,7 @@ def resign(
 
     ``sha1=True`` signs with sha1WithRSAEncryption (cryptography's builder refuses).
     """
-    ca = test_ca()
+    ca = throwaway_ca()
     parsed = ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
     tbs = parsed["tbs_certificate"]
     algorithm = parsed["signature_algorithm"]
