@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from qcertlib.errors import AlreadyRevokedError, RegistryError, UnknownCertificateError
-from qcertlib.issuance import CertificateAuthority, CertificateStatus, Registry, RevocationReason
+from qcertlib.issuance import CertificateStatus, Registry, RevocationReason
 from qcertlib.issuance.registry import SerialCollisionError, hash_code, parse_serial
 from tests.issuance._helpers import T0, make_ca, raw_leaf
 
@@ -95,32 +93,3 @@ def test_codes_are_not_stored_in_the_clear(tmp_path: Path) -> None:
     wal = tmp_path / "pki" / "registry.sqlite-wal"
     raw += wal.read_bytes() if wal.exists() else b""
     assert b"Zq8Wm3Lp0X" not in raw
-
-
-def _issue_many(directory: str, count: int, barrier: Any, out: Any) -> None:
-    ca = CertificateAuthority.open(directory)
-    barrier.wait(timeout=60)  # both processes start issuing at the same moment
-    out.put([raw_leaf(ca)[0].serial_number for _ in range(count)])
-
-
-def test_two_processes_issuing_at_once_lose_no_rows(tmp_path: Path) -> None:
-    make_ca(tmp_path / "pki")
-    per_process = 25
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    out = context.Queue()
-    workers = [
-        context.Process(target=_issue_many, args=(str(tmp_path / "pki"), per_process, barrier, out))
-        for _ in range(2)
-    ]
-    for worker in workers:
-        worker.start()
-    results = [out.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    serials = [s for chunk in results for s in chunk]
-    assert len(serials) == 2 * per_process
-    assert len(set(serials)) == len(serials)
-    registry = Registry.open(tmp_path / "pki" / "registry.sqlite")
-    assert {r.serial for r in registry.certificates()} == set(serials)

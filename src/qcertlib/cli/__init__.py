@@ -22,6 +22,12 @@ _COMMANDS: dict[str, str] = {
     "lint": "qcertlib.cli.profiles:lint_cmd",
     "inspect": "qcertlib.cli.profiles:inspect_cmd",
     "nif": "qcertlib.cli.foundation:nif",
+    "pki": "qcertlib.cli.issuance:pki",
+    "issue": "qcertlib.cli.issuance:issue",
+    "revoke": "qcertlib.cli.issuance:revoke",
+    "renew": "qcertlib.cli.issuance:renew",
+    "crl": "qcertlib.cli.issuance:crl",
+    "code": "qcertlib.cli.issuance:code",
 }
 
 
