@@ -19,8 +19,8 @@ Routes (relative to where the app is mounted; the default layout matches the URL
     GET  /{name}.crt        a CA certificate (DER, application/pkix-cert)
     GET  /health            {"status": "ok"}
 
-The RFC 3161 time-stamping endpoint (``/tsa``) is *not* here yet: the signing work
-adds it to this app.
+    POST /tsa               RFC 3161 time-stamping, when ``ServiceConfig.tsa`` is set
+                            (see :mod:`qcertlib.services.tsa`)
 
 Request bodies are limited (``max_request_size``, default 64 KiB: 413 beyond),
 and the access log (logger ``qcertlib.services.access``) records method, path
@@ -77,6 +77,8 @@ class ServiceConfig:
     certificates: dict[str, x509.Certificate] = field(default_factory=dict)
     max_request_size: int = 64 * 1024
     ocsp_path: str = "/ocsp"
+    # RFC 3161 TSA (a qcertlib.signing.timestamps.TsaResponder), served at POST /tsa
+    tsa: Any = None
 
 
 _OCSP_TYPE = b"application/ocsp-response"
@@ -106,6 +108,9 @@ class _App:
             return
         started = time.perf_counter()
         path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):  # mounted under a prefix (Starlette keeps it)
+            path = path[len(root) :]
         method: str = scope["method"]
         status, size = 500, 0
         try:
@@ -272,8 +277,18 @@ def create_app(config: ServiceConfig) -> Any:
     starlette = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
+            *_tsa_routes(config),
             Route("/{name:str}", published, methods=["GET"]),
         ],
         exception_handlers={404: not_found},
     )
     return _App(config, starlette)
+
+
+def _tsa_routes(config: ServiceConfig) -> list[Any]:
+    """The ``/tsa`` route when a TSA responder is configured (qcertlib.services.tsa)."""
+    if config.tsa is None:
+        return []
+    from qcertlib.services.tsa import tsa_routes
+
+    return tsa_routes(config.tsa)
