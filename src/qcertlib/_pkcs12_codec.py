@@ -300,31 +300,29 @@ def verify_mac(raw: RawPfx, password: str | None) -> OpenedPfx:
 def _password_opens_something(raw: RawPfx, password: str | None) -> bool:
     """After a MAC failure: does the password decrypt some encrypted part to a
     well-formed structure? Then the password is right and the file was altered."""
-    tries = 0
+    # keys first: they are small and usually 3DES/AES (fast); encrypted safes may be RC2
+    keys: list[tuple[asn1.Tlv, bytes, bool]] = []
+    safes: list[tuple[asn1.Tlv, bytes, bool]] = []
     for safe in raw.safes:
-        targets: list[tuple[asn1.Tlv, bytes, bool]] = []
         if safe.encrypted and safe.algorithm is not None:
-            targets.append((safe.algorithm, safe.ciphertext, False))
+            safes.append((safe.algorithm, safe.ciphertext, False))
         for bag in safe.bags or ():
             if bag.kind == "shrouded-key":
                 alg, body = bag.value.seq(2, 2)
-                targets.append((alg, body.as_octets(), True))
-        for alg, ciphertext, is_key in targets:
-            if tries >= 3:
-                return False
-            tries += 1
-            try:
-                params = parse_pbe(alg)
-                if not params.decrypt_last_block_ok(password, ciphertext):
-                    continue
-                plain = params.decrypt(password, ciphertext)
-                if is_key:
-                    asn1.parse_single(plain).seq(3)
-                else:
-                    _safe_contents(plain, 0)
-            except (BadDecryption, asn1.Asn1Error, UnsupportedAlgorithm, ValueError):
+                keys.append((alg, body.as_octets(), True))
+    for alg, ciphertext, is_key in (keys + safes)[:3]:
+        try:
+            params = parse_pbe(alg)
+            if not params.decrypt_last_block_ok(password, ciphertext):
                 continue
-            return True
+            plain = params.decrypt(password, ciphertext)
+            if is_key:
+                asn1.parse_single(plain).seq(3)
+            else:
+                _safe_contents(plain, 0)
+        except (BadDecryption, asn1.Asn1Error, UnsupportedAlgorithm, ValueError):
+            continue
+        return True
     return False
 
 

@@ -59,19 +59,29 @@ def _encrypt_block(k: list[int], block: bytes) -> bytes:
 
 
 def _decrypt_block(k: list[int], block: bytes) -> bytes:
-    r = [block[0] | block[1] << 8, block[2] | block[3] << 8, block[4] | block[5] << 8]
-    r.append(block[6] | block[7] << 8)
+    # RFC 2268 section 4, with the four words in locals (this is the hot loop of
+    # every legacy FNMT/Windows load).
+    r0 = block[0] | block[1] << 8
+    r1 = block[2] | block[3] << 8
+    r2 = block[4] | block[5] << 8
+    r3 = block[6] | block[7] << 8
     j = 63
     for rnd in range(15, -1, -1):
-        for i in (3, 2, 1, 0):
-            shift = (1, 2, 3, 5)[i]
-            x = ((r[i] >> shift) | (r[i] << (16 - shift))) & _MASK
-            r[i] = (x - k[j] - (r[i - 1] & r[i - 2]) - (~r[i - 1] & r[i - 3])) & _MASK
-            j -= 1
-        if rnd in (5, 11):
-            for i in (3, 2, 1, 0):
-                r[i] = (r[i] - k[r[i - 1] & 63]) & _MASK
-    return b"".join(w.to_bytes(2, "little") for w in r)
+        r3 = ((r3 >> 5) | (r3 << 11)) & _MASK
+        r3 = (r3 - k[j] - (r2 & r1) - (~r2 & r0)) & _MASK
+        r2 = ((r2 >> 3) | (r2 << 13)) & _MASK
+        r2 = (r2 - k[j - 1] - (r1 & r0) - (~r1 & r3)) & _MASK
+        r1 = ((r1 >> 2) | (r1 << 14)) & _MASK
+        r1 = (r1 - k[j - 2] - (r0 & r3) - (~r0 & r2)) & _MASK
+        r0 = ((r0 >> 1) | (r0 << 15)) & _MASK
+        r0 = (r0 - k[j - 3] - (r3 & r2) - (~r3 & r1)) & _MASK
+        j -= 4
+        if rnd == 5 or rnd == 11:
+            r3 = (r3 - k[r2 & 63]) & _MASK
+            r2 = (r2 - k[r1 & 63]) & _MASK
+            r1 = (r1 - k[r0 & 63]) & _MASK
+            r0 = (r0 - k[r3 & 63]) & _MASK
+    return bytes((r0 & 0xFF, r0 >> 8, r1 & 0xFF, r1 >> 8, r2 & 0xFF, r2 >> 8, r3 & 0xFF, r3 >> 8))
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
@@ -96,10 +106,6 @@ def rc2_cbc_decrypt(key: bytes, effective_bits: int, iv: bytes, data: bytes) -> 
     if len(data) % 8 or len(iv) != 8:
         raise ValueError("RC2-CBC needs whole 8-byte blocks and an 8-byte IV")
     k = _expand_key(key, effective_bits)
-    previous = iv
-    out = bytearray()
-    for pos in range(0, len(data), 8):
-        block = data[pos : pos + 8]
-        out += _xor(_decrypt_block(k, block), previous)
-        previous = block
-    return bytes(out)
+    plain = b"".join(_decrypt_block(k, data[pos : pos + 8]) for pos in range(0, len(data), 8))
+    chained = int.from_bytes(plain, "big") ^ int.from_bytes(iv + data[:-8], "big")
+    return chained.to_bytes(len(data), "big")
