@@ -28,6 +28,8 @@ _COMMANDS: dict[str, str] = {
     "renew": "qcertlib.cli.issuance:renew",
     "crl": "qcertlib.cli.issuance:crl",
     "code": "qcertlib.cli.issuance:code",
+    "status": "qcertlib.cli.revocation:status",
+    "serve": "qcertlib.cli.revocation:serve",
 }
 
 

@@ -242,7 +242,11 @@ def _plan(
     crl_list: list[bytes | Crl | str] = []
     if policy.use_crl:
         if crls:
-            crl_list.extend(crls)
+            for given in crls:
+                if isinstance(given, str) and not _is_http(given):
+                    errors.append(f"crl {given}: skipped, only http(s) CRLs are fetched")
+                else:
+                    crl_list.append(given)
         else:
             for url in crl_urls(cert):
                 if _is_http(url):

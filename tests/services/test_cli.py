@@ -1,0 +1,208 @@
+"""``qcert serve`` as a real process (graceful stop) and ``qcert status`` against it,
+plus serving a qcertlib PKI directory (registry-backed statuses)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from qcertlib.cli import main
+from qcertlib.revocation import RevocationPolicy, Source, Status, check
+from tests.revocation.pki import GeneratedPki, make_pki
+from tests.revocation.servers import free_port, running_app
+
+
+def _wait_health(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("qcert serve exited early")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("qcert serve did not come up")
+
+
+def test_qcert_serve_process_and_qcert_status(tmp_path: Path) -> None:
+    port = free_port()
+    pki = make_pki(tmp_path / "pki", base_url=f"http://127.0.0.1:{port}", leaves=3)
+    pki.revoke(1)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qcertlib",
+            "serve",
+            str(pki.directory),
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_health(url, proc)
+        runner = CliRunner()
+        good = runner.invoke(
+            main,
+            [
+                "status",
+                str(pki.leaf_path(0)),
+                "--issuer",
+                str(pki.path("ca.pem")),
+                "--format",
+                "json",
+            ],
+        )
+        assert good.exit_code == 0, good.output
+        data = json.loads(good.output)
+        assert data["status"] == "good"
+        assert data["source"] == "ocsp"
+        assert {
+            "status",
+            "reason",
+            "revocation_time",
+            "source",
+            "produced_at",
+            "next_update",
+        } <= data.keys()
+        revoked = runner.invoke(
+            main, ["status", str(pki.leaf_path(1)), "--issuer", str(pki.path("ca.pem"))]
+        )
+        assert revoked.exit_code == 1, revoked.output
+        assert "revoked (from ocsp)" in revoked.output
+        assert "keyCompromise" in revoked.output
+        # issuer fetched from the AIA caIssuers URL, CRL given as a URL
+        by_crl = runner.invoke(
+            main,
+            [
+                "status",
+                str(pki.leaf_path(1)),
+                "--crl",
+                f"{url}/ca.crl",
+                "--ocsp-url",
+                f"http://127.0.0.1:{free_port()}/ocsp",
+                "--format",
+                "json",
+            ],
+        )
+        assert by_crl.exit_code == 1, by_crl.output
+        assert json.loads(by_crl.output)["source"] == "crl"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
+            assert proc.stderr is not None
+            log = proc.stderr.read().decode()
+            proc.stderr.close()
+    # graceful: uvicorn finishes the shutdown, then re-raises SIGTERM (exit -15)
+    assert code in (0, -signal.SIGTERM)
+    assert "Finished server process" in log
+    assert '"POST /ocsp" 200' in log  # the access log, on stderr
+    assert "127.0.0.1" in log
+
+
+def test_qcert_status_undecided_exit_codes(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki", leaves=1)  # URLs point at a closed port
+    runner = CliRunner()
+    args = ["status", str(pki.leaf_path(0)), "--issuer", str(pki.path("ca.pem")), "--timeout", "2"]
+    soft = runner.invoke(main, [*args, "--format", "json"])
+    assert soft.exit_code == 2
+    assert json.loads(soft.output)["status"] == "unknown"
+    hard = runner.invoke(main, [*args, "--policy", "hard-fail"])
+    assert hard.exit_code == 2
+    assert "could not be decided" in hard.output
+    bad = runner.invoke(main, ["status", str(pki.path("index.txt"))])
+    assert bad.exit_code == 2
+
+
+def test_qcert_status_with_crl_file(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki", leaves=2)
+    pki.revoke(1)
+    (tmp_path / "ca.crl").write_bytes(pki.crl())
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(pki.leaf_path(1).read_bytes() + pki.path("ca.pem").read_bytes())
+    result = CliRunner().invoke(
+        main,
+        [
+            "status",
+            str(chain),
+            "--crl",
+            str(tmp_path / "ca.crl"),
+            "--ocsp-url",
+            f"http://127.0.0.1:{free_port()}/ocsp",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert "revoked (from crl)" in result.output
+
+
+def _qcertlib_pki(tmp_path: Path, port: int) -> tuple[object, x509.Certificate, x509.Certificate]:
+    from qcertlib.issuance.ca import CertificateAuthority
+    from qcertlib.issuance.keys import KeySpec
+    from tests.revocation.pki import key
+
+    ca = CertificateAuthority.init(
+        tmp_path / "qpki", key_spec=KeySpec.EC_P256, base_url=f"http://127.0.0.1:{port}"
+    )
+    now = datetime.now(UTC).replace(microsecond=0)
+    leaves = []
+    for index in range(2):
+        leaf = ca.sign_leaf(
+            subject=x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, f"leaf {index}")]),
+            public_key=key().public_key(),
+            not_before=now - timedelta(minutes=1),
+            not_after=now + timedelta(days=30),
+            extensions=[],
+            serial=0x1000 + index,
+        )
+        ca.registry.add_certificate(leaf, profile="test", holder={}, issued_at=now)
+        leaves.append(leaf)
+    return ca, leaves[0], leaves[1]
+
+
+def test_serving_a_qcertlib_pki_directory(tmp_path: Path) -> None:
+    from qcertlib.services import create_app, load_directory
+
+    port = free_port()
+    ca, good_leaf, doomed = _qcertlib_pki(tmp_path, port)
+    issuer = ca.certificate  # type: ignore[attr-defined]
+    app = create_app(load_directory(tmp_path / "qpki"))
+    with running_app(app, port) as url:
+        ocsp_policy = RevocationPolicy(use_crl=False)
+        assert check(good_leaf, issuer, ocsp_policy, ocsp_url=f"{url}/ocsp").status is Status.GOOD
+        assert check(doomed, issuer, ocsp_policy, ocsp_url=f"{url}/ocsp").status is Status.GOOD
+        ca.revoke(doomed.serial_number, "keyCompromise")  # type: ignore[attr-defined]
+        after = check(doomed, issuer, ocsp_policy, ocsp_url=f"{url}/ocsp")
+        assert after.status is Status.REVOKED
+        assert after.reason is x509.ReasonFlags.key_compromise
+        by_crl = check(doomed, issuer, RevocationPolicy(use_ocsp=False), crls=[f"{url}/ca.crl"])
+        assert by_crl.status is Status.REVOKED
+        assert by_crl.source is Source.CRL
+        root = x509.load_der_x509_certificate(httpx.get(f"{url}/root.crt", timeout=10).content)
+    assert root.public_bytes(serialization.Encoding.DER) == ca.root.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER
+    )
+
+
+def test_unused_generated_pki_type() -> None:
+    assert GeneratedPki.__name__ == "GeneratedPki"
