@@ -68,4 +68,5 @@ def test_openssl_query_and_verify_over_http(pki: Pki, base_url: str, tmp_path: P
 def test_get_is_not_allowed(base_url: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{base_url}/tsa", timeout=10)  # noqa: S310
+    info.value.close()
     assert info.value.code == 405
