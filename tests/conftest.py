@@ -13,6 +13,8 @@ import pytest
 VECTORS = Path(__file__).parent / "vectors"
 REAL_CERTS = VECTORS / "real-certs"
 
+pytest_plugins = ["qcertlib.testing.pytest_plugin"]
+
 
 def real_cert_path(name: str) -> Path:
     """Path of a real/official-test certificate (see tests/vectors/real-certs/SOURCES.md)."""
