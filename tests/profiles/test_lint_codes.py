@@ -774,3 +774,12 @@ def test_clean_profile_certificates_have_no_error() -> None:
         report = lint(issue(name), name, at=NOW)
         assert report.ok, (name, report.errors)
         assert report.profile == name
+
+
+def test_docs_page_lists_every_code_with_its_severity() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "guide" / "lint-inspect.rst").read_text()
+    for code in FINDING_CODES.values():
+        entry = f"   * - ``{code.code}``\n     - {code.severity}\n"
+        assert entry in page, code.code
