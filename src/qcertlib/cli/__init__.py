@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "lint": "qcertlib.cli.profiles:lint_cmd",
     "inspect": "qcertlib.cli.profiles:inspect_cmd",
     "nif": "qcertlib.cli.foundation:nif",
+    "token": "qcertlib.cli.token:token",
     "pki": "qcertlib.cli.issuance:pki",
     "issue": "qcertlib.cli.issuance:issue",
     "revoke": "qcertlib.cli.issuance:revoke",

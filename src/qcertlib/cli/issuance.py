@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from qcertlib.cli._secrets import read_secret
+from qcertlib.cli.token import issue_to_token, token_issue_options, token_issue_requested
 
 __all__ = ["code", "crl", "issue", "pki", "renew", "revoke"]
 
@@ -270,6 +271,9 @@ def _issue_and_write(
 ) -> None:
     from qcertlib.issuance import KeySpec, generate_key
 
+    if token_issue_requested():  # card issuance (issue 9): the key is on a PKCS#11 token
+        issue_to_token(ca, profile, holder, key_type, out, pin_file, months)
+        return
     spec = KeySpec.parse(key_type)
     pin = _pin(pin_file)
     key = generate_key(spec)
@@ -299,6 +303,7 @@ def issue() -> None:
     "--pin-file", type=_IN_FILE, help=f"File with the PIN (else ${_PIN_ENV} or a prompt)."
 )
 @_passphrase_option
+@token_issue_options  # card issuance (issue 9): --pkcs11-module/--token/--key-label
 @_errors
 def issue_citizen(
     directory: Path,
@@ -334,6 +339,7 @@ def issue_citizen(
     "--pin-file", type=_IN_FILE, help=f"File with the PIN (else ${_PIN_ENV} or a prompt)."
 )
 @_passphrase_option
+@token_issue_options  # card issuance (issue 9): --pkcs11-module/--token/--key-label
 @_errors
 def issue_seal(
     directory: Path,
