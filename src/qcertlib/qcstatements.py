@@ -862,7 +862,7 @@ class QCStatements:
             ext = cert.extensions.get_extension_for_oid(cls.oid)
         except x509.ExtensionNotFound:
             return None
-        except ValueError:  # DuplicateExtension, or another extension is malformed
+        except (x509.DuplicateExtension, ValueError):  # ValueError: another one is malformed
             return cls._from_raw_certificate(cert)
         value = ext.value
         if isinstance(value, x509.UnrecognizedExtension):

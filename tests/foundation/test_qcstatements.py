@@ -331,60 +331,12 @@ def test_psd2_statement_is_kept_as_unknown_statement() -> None:
         (QcType, (("0.4.0.1862.1.6.1",),), TypeError),
         (QcType, (QcTypeOID.ESIGN,), TypeError),
         (QcIdentMethod, ((),), ValueError),
-        (
-            QcLimitValue,
-            (
-                "EU",
-                1,
-                0,
-            ),
-            ValueError,
-        ),
-        (
-            QcLimitValue,
-            (
-                "€UR",
-                1,
-                0,
-            ),
-            ValueError,
-        ),
-        (
-            QcLimitValue,
-            (
-                0,
-                1,
-                0,
-            ),
-            ValueError,
-        ),
-        (
-            QcLimitValue,
-            (
-                1000,
-                1,
-                0,
-            ),
-            ValueError,
-        ),
-        (
-            QcLimitValue,
-            (
-                "EUR",
-                -1,
-                0,
-            ),
-            ValueError,
-        ),
-        (
-            QcLimitValue,
-            (
-                "EUR",
-                1,
-                0.5,
-            ),
-            TypeError,
-        ),
+        (QcLimitValue, ("EU", 1, 0), ValueError),
+        (QcLimitValue, ("€UR", 1, 0), ValueError),
+        (QcLimitValue, (0, 1, 0), ValueError),
+        (QcLimitValue, (1000, 1, 0), ValueError),
+        (QcLimitValue, ("EUR", -1, 0), ValueError),
+        (QcLimitValue, ("EUR", 1, 0.5), TypeError),
         (QcCClegislation, ((),), ValueError),
         (QcCClegislation, (("ESP",),), ValueError),
         (QcCClegislation, ("ES",), TypeError),
