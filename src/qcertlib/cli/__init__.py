@@ -31,6 +31,7 @@ _COMMANDS: dict[str, str] = {
     "code": "qcertlib.cli.issuance:code",
     "status": "qcertlib.cli.revocation:status",
     "serve": "qcertlib.cli.revocation:serve",
+    "p12": "qcertlib.cli.p12:p12",
 }
 
 
