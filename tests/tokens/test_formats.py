@@ -1,0 +1,165 @@
+"""Signature formats made with a token key, checked by openssl cms and pdfsig."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from qcertlib.issuance import CertificateAuthority, PublicKey
+from qcertlib.signing.backends import SignatureMechanism
+from qcertlib.signing.cades import sign_cades
+from qcertlib.signing.options import SignatureOptions
+from qcertlib.signing.pades import sign_pades
+from qcertlib.tokens import Pkcs11Backend, TokenSession
+from tests.conftest import require_tool
+from tests.signing_docs.conftest import make_pdf
+from tests.signing_docs.test_pades import assert_valid_trusted, pdfsig
+from tests.tokens.conftest import MAIN, PIN, Hsm, Issued
+
+DATA = b"factura 2026-0001: 1.234,56 EUR\n"
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    ("label", "mechanism"),
+    [("rsa", None), ("rsa", SignatureMechanism.RSA_PSS), ("ec", None)],
+    ids=["rsa-pkcs1v15", "rsa-pss", "ecdsa"],
+)
+def test_cades_from_token_verifies_with_openssl_cms(
+    hsm: Hsm,
+    issued: dict[str, Issued],
+    ca: CertificateAuthority,
+    tmp_path: Path,
+    label: str,
+    mechanism: SignatureMechanism | None,
+) -> None:
+    openssl = require_tool("openssl")["openssl"]
+    with Pkcs11Backend.open(
+        hsm.module, token_label=MAIN, pin=PIN, key_label=label, chain=ca.chain, mechanism=mechanism
+    ) as backend:
+        p7s = sign_cades(DATA, backend, SignatureOptions())
+    (tmp_path / "x.p7s").write_bytes(p7s)
+    (tmp_path / "data").write_bytes(DATA)
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    args = [
+        openssl,
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "x.p7s",
+        "-content",
+        "data",
+        "-CAfile",
+        "root.pem",
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+    ]
+    ok = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "Verification successful" in ok.stderr
+    (tmp_path / "data").write_bytes(DATA + b"x")
+    bad = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert bad.returncode != 0
+
+
+def _no_aia_chain(
+    public_key: PublicKey,
+) -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A root and a leaf for the token key without AIA/CRLDP: pdfsig then judges only the
+    signature and the chain (an unreachable OCSP URL makes poppler 22.12 report an
+    "unknown issue", see the oracle notes)."""
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Token PAdES Test Root")])
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Token Signer")]))
+        .issuer_name(root_name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    return root, leaf, root_key
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("label", ["rsa", "ec"])
+def test_pades_from_token_is_valid_for_pdfsig(
+    hsm: Hsm, issued: dict[str, Issued], tmp_path: Path, label: str
+) -> None:
+    certutil = require_tool("certutil", "pdfsig")["certutil"]
+    with TokenSession.open(hsm.module, token_label=MAIN, pin=PIN) as session:
+        public = session.public_key(session.find_key(label=label))
+    root, leaf, _ = _no_aia_chain(public)
+    (tmp_path / "root.pem").write_bytes(root.public_bytes(Encoding.PEM))
+    db = tmp_path / "nssdb"
+    db.mkdir()
+    subprocess.run([certutil, "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+    subprocess.run(
+        [
+            certutil,
+            "-A",
+            "-d",
+            f"sql:{db}",
+            "-n",
+            "token root",
+            "-t",
+            "C,C,C",
+            "-i",
+            str(tmp_path / "root.pem"),
+        ],
+        check=True,
+    )
+    with Pkcs11Backend.open(
+        hsm.module, token_label=MAIN, pin=PIN, key_label=label, certificate=leaf, chain=(root,)
+    ) as backend:
+        signed = sign_pades(make_pdf(), backend, SignatureOptions())
+        assert backend.login_count == 1
+    out = tmp_path / "signed.pdf"
+    out.write_bytes(signed)
+    sigs = pdfsig(out, f"sql:{db}")
+    assert len(sigs) == 1
+    assert_valid_trusted(sigs[0])
+    assert sigs[0]["Signer Certificate Common Name"] == "Token Signer"
