@@ -1,13 +1,14 @@
-"""Fixtures for the signing tests."""
+"""Fixtures for the signing tests (on the shared qcertlib.testing PKI)."""
 
 from __future__ import annotations
 
 import pytest
 
+from qcertlib.testing import TestPKI
 from tests.signing._pki import Pki, make_pki
 
 
 @pytest.fixture(scope="session")
-def pki() -> Pki:
-    """One small test PKI for the whole session."""
-    return make_pki()
+def pki(qcert_pki: TestPKI) -> Pki:
+    """The shared test PKI plus an RSA citizen and the root CRL."""
+    return make_pki(qcert_pki)

@@ -81,7 +81,7 @@ def test_mechanism_must_fit_key(pki: Pki) -> None:
 def test_repr_shows_no_key(pki: Pki) -> None:
     backend = SoftwareKeyBackend(pki.rsa_key, pki.rsa_cert)
     text = repr(backend)
-    assert "Alice RSA" in text
+    assert "GARCÍA" in text
     assert "PRIVATE" not in text
     assert "_key" not in text
 

@@ -146,9 +146,12 @@ def test_untrusted_root_is_refused(pki: Pki, responder: TsaResponder) -> None:
 
 def test_tsa_certificate_needs_critical_timestamping_eku(pki: Pki) -> None:
     with pytest.raises(TimestampError, match="no extended key usage"):
-        check_tsa_certificate(pki.rsa_cert)
-    with pytest.raises(TimestampError, match="not only timeStamping"):
+        check_tsa_certificate(pki.root)
+    with pytest.raises(TimestampError, match="extended key usage is not"):
         check_tsa_certificate(pki.ocsp_cert)
+    with pytest.raises(TimestampError, match="extended key usage is not"):
+        check_tsa_certificate(pki.ec_cert)
+    check_tsa_certificate(pki.tsa_cert)
     with pytest.raises(SigningError, match="unusable TSA certificate"):
         TsaResponder(pki.ocsp_key, pki.ocsp_cert, policy=POLICY)
 
