@@ -85,3 +85,20 @@ def test_pkilint_oracle_sees_a_broken_certificate(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "unknown_key_usage_setting" in run.stdout
     assert "etsi.en_319_412_2.nat-4.3.2-1.unknown_key_usage_setting" in lint(cert).codes
+
+
+def test_pkilint_detects_our_seal_as_a_legal_person(tmp_path: Path) -> None:
+    """With the custodian only in the SAN, pkilint's own detection (-d) sees a legal person
+    (profiles.md §7.5: custodian names in the subject make it a natural-person QCP-N-QSCD)."""
+    tool = require_tool("lint_etsi_cert")["lint_etsi_cert"]
+    path = tmp_path / "seal.pem"
+    path.write_bytes(pem(issue("eorgan-seal-qscd")))
+    run = subprocess.run(
+        [tool, "lint", "-d", "-o", "-s", "ERROR", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr.strip() == "NCP-LEGAL-PERSON-CERTIFICATE"

@@ -121,7 +121,8 @@ class LintReport:
     """The findings for one certificate and the profile it was linted against.
 
     ``profile`` is the profile's name, :data:`GENERIC_PROFILE` when none was given
-    and none was detected, or ``None`` when the input was not a certificate.
+    and none was detected, or ``None`` when the input was not a certificate and no
+    profile was given (nothing could be detected).
     """
 
     profile: str | None
