@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "lint": "qcertlib.cli.profiles:lint_cmd",
     "inspect": "qcertlib.cli.profiles:inspect_cmd",
     "nif": "qcertlib.cli.foundation:nif",
+    "qcs": "qcertlib.cli.foundation:qcs",
     "token": "qcertlib.cli.token:token",
     "pki": "qcertlib.cli.issuance:pki",
     "issue": "qcertlib.cli.issuance:issue",
