@@ -18,6 +18,13 @@ import re
 from dataclasses import dataclass
 
 from qcertlib.errors import HolderDataError
+from qcertlib.identifiers import (
+    legal_person_identifier,
+    natural_person_identifier,
+    parse_spanish_id,
+    validate_cif,
+    validate_nif,
+)
 
 __all__ = ["Citizen", "Custodian", "Holder", "HolderKind", "PublicBody", "holder_fields"]
 
@@ -71,8 +78,6 @@ def _clean_email(value: object, what: str, *, required: bool) -> str | None:
 
 
 def _natural_nif(value: object, what: str) -> str:
-    from qcertlib.identifiers import validate_nif
-
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str")
     return validate_nif(value)
@@ -152,8 +157,6 @@ class PublicBody:
     email: str | None = None
 
     def __post_init__(self) -> None:
-        from qcertlib.identifiers import parse_spanish_id, validate_cif
-
         object.__setattr__(self, "name", _clean_name(self.name, "name"))
         object.__setattr__(self, "system_name", _clean_name(self.system_name, "system_name"))
         object.__setattr__(self, "unit", _clean_name(self.unit, "unit", required=False))
@@ -183,8 +186,6 @@ def holder_fields(holder: Holder) -> dict[str, str | None]:
     contact_email custodian_given_name custodian_first_surname
     custodian_second_surname custodian_nif custodian_email``.
     """
-    from qcertlib.identifiers import legal_person_identifier, natural_person_identifier
-
     if isinstance(holder, Citizen):
         return {
             "given_name": holder.given_name,

@@ -37,6 +37,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, N
 from qcertlib import qcstatements as qcs
 from qcertlib._certs import load_certificate
 from qcertlib.errors import DecodingError, IdentifierError, QcertError, WeakKeyError
+from qcertlib.identifiers import parse_etsi_identifier, parse_spanish_id
 from qcertlib.oids import (
     AappOID,
     EkuOID,
@@ -45,6 +46,7 @@ from qcertlib.oids import (
     QcStatementOID,
     QcTypeOID,
     SemanticsOID,
+    name_of,
 )
 from qcertlib.oids import ExtensionOID as QExtensionOID
 from qcertlib.profiles.catalog import PROFILES, get_profile
@@ -950,8 +952,6 @@ def _check_subject(ctx: _Ctx) -> None:
 
 
 def _check_identifiers(ctx: _Ctx) -> None:
-    from qcertlib.identifiers import parse_etsi_identifier, parse_spanish_id
-
     semantics = ctx.qc.semantics_identifier if ctx.qc is not None else None
     serials = ctx.subject(NameOID.SERIAL_NUMBER)
     org_ids = ctx.subject(NameAttributeOID.ORGANIZATION_IDENTIFIER)
@@ -1086,8 +1086,6 @@ def _check_policies(ctx: _Ctx) -> None:
             "extensions.certificatePolicies",
             f"{len(qcps)} QCP policies",
         )
-    from qcertlib.oids import name_of
-
     for p in qcps:
         if (p in _QCP_NATURAL) != ctx.natural:
             ctx.add(
@@ -1201,8 +1199,6 @@ def _check_qc_statements(ctx: _Ctx) -> None:
         code = _DEFECT_CODES[defect.code]
         where = fld
         if defect.statement_oid is not None:
-            from qcertlib.oids import name_of
-
             where = f"{fld}.{name_of(defect.statement_oid)}"
         if (
             retention_bad is not None
@@ -1257,8 +1253,6 @@ def _check_qc_statements(ctx: _Ctx) -> None:
         if ctx.profile is not None:
             expected = ctx.profile.qc.qc_type
         if expected not in types:
-            from qcertlib.oids import name_of
-
             found = ", ".join(name_of(t) for t in types)
             ctx.add(
                 f"{_QCS}.gen-4.2.3.qc_type_mismatch",
@@ -1354,8 +1348,6 @@ def aapp_sello_fields(
 
 
 def _check_aapp_seal(ctx: _Ctx) -> None:
-    from qcertlib.identifiers import parse_spanish_id
-
     level = next((p for p in ctx.policies if p in _AAPP_SELLO), None)
     if level is None and ctx.profile is not None:
         level = ctx.profile.aapp_sello_base
@@ -1451,8 +1443,6 @@ def _entity_nif(cert: x509.Certificate) -> str | None:
 
 
 def _check_profile(ctx: _Ctx) -> None:
-    from qcertlib.oids import name_of
-
     p = ctx.profile
     if p is None or ctx.exts is None:
         return
@@ -1512,6 +1502,4 @@ def _person(natural: bool) -> str:
 
 
 def _names(oids: Iterable[x509.ObjectIdentifier]) -> str:
-    from qcertlib.oids import name_of
-
     return ", ".join(sorted(name_of(o) for o in oids)) or "none"

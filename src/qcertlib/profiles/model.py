@@ -27,7 +27,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
+from qcertlib import qcstatements as qcs
 from qcertlib.errors import HolderDataError, ProfileError, ValidityError, WeakKeyError
+from qcertlib.oids import EtsiPolicyOID
+from qcertlib.oids import ExtensionOID as QExt
 from qcertlib.profiles.holders import Citizen, Holder, HolderKind, PublicBody, holder_fields
 
 __all__ = [
@@ -493,8 +496,6 @@ class CertificateProfile:
 
     def qc_statements_der(self) -> bytes:
         """The DER of the qcStatements extension value of the profile."""
-        from qcertlib import qcstatements as qcs
-
         statements: list[Any] = []
         if self.qc.compliance:
             statements.append(qcs.QcCompliance())
@@ -526,8 +527,6 @@ class CertificateProfile:
         *urls* (from the caller's PKI) wins over the profile's ``default_urls``;
         :class:`~qcertlib.errors.ProfileError` when neither is given.
         """
-        from qcertlib.oids import ExtensionOID as QExt
-
         self.check_key(subject_public_key)
         urls = urls or self.default_urls
         if urls is None:
@@ -633,8 +632,6 @@ class CertificateProfile:
     @property
     def etsi_policy(self) -> x509.ObjectIdentifier | None:
         """The EN 319 411-2 QCP policy of the profile."""
-        from qcertlib.oids import EtsiPolicyOID
-
         qcps = {
             EtsiPolicyOID.QCP_N,
             EtsiPolicyOID.QCP_L,
