@@ -316,6 +316,11 @@ CASES: tuple[Case, ...] = (
         _with(_CIT, subject=_subject(_CIT, change={NameOID.SERIAL_NUMBER: "12345678Z"})),
     ),
     Case(
+        "etsi.en_319_412_1.nat-5.1.3.deprecated_identifier_scheme",
+        _CIT,
+        _with(_CIT, subject=_subject(_CIT, change={NameOID.SERIAL_NUMBER: "TAXES-12345678Z"})),
+    ),
+    Case(
         "etsi.en_319_412_1.leg-5.1.4.identifier_syntax_invalid",
         _SEAL,
         _with(

@@ -262,6 +262,11 @@ _CODE_TABLE: tuple[tuple[str, Severity, str], ...] = (
         "semanticsId-Natural is claimed but serialNumber is not a valid natural-person identifier.",
     ),
     (
+        f"{_ID}.nat-5.1.3.deprecated_identifier_scheme",
+        _W,
+        "The natural-person identifier uses the deprecated TAX scheme (use TIN).",
+    ),
+    (
         f"{_ID}.leg-5.1.4.identifier_syntax_invalid",
         _E,
         "SemanticsId-Legal is claimed but organizationIdentifier is not a valid "
@@ -970,7 +975,13 @@ def _check_identifiers(ctx: _Ctx) -> None:
         try:
             if serial is None:
                 raise IdentifierError("serialNumber is absent")
-            parse_etsi_identifier(serial, legal=False)
+            parsed = parse_etsi_identifier(serial, legal=False)
+            if parsed.deprecated:
+                ctx.add(
+                    f"{_ID}.nat-5.1.3.deprecated_identifier_scheme",
+                    "subject.serialNumber",
+                    f"{serial}: the TAX scheme is deprecated; use TIN",
+                )
         except IdentifierError as exc:
             ctx.add(
                 f"{_ID}.nat-5.1.3.identifier_syntax_invalid", "subject.serialNumber", exc.message
