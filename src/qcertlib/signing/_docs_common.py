@@ -14,16 +14,24 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from qcertlib.errors import SigningError
+
 if TYPE_CHECKING:
-    from qcertlib.signing.options import DigestAlgorithm
+    from collections.abc import Sequence
+
+    from qcertlib.signing.options import DigestAlgorithm, SignatureOptions
 
 __all__ = [
     "TimestampSource",
+    "default_timestamper",
     "holder_display",
+    "pack_certs",
     "pack_state",
     "run_sync",
+    "unpack_certs",
     "unpack_state",
 ]
 
@@ -39,6 +47,36 @@ class TimestampSource(Protocol):
     """
 
     def timestamp(self, data_digest: bytes, algorithm: DigestAlgorithm) -> bytes: ...
+
+
+def default_timestamper(options: SignatureOptions) -> TimestampSource:
+    """A :class:`~qcertlib.signing.timestamps.Timestamper` on ``options.tsa_url``."""
+    if options.tsa_url is None:
+        raise SigningError(f"level {options.level.value} needs a TSA: set SignatureOptions.tsa_url")
+    from qcertlib.signing.timestamps import Timestamper
+
+    ts: TimestampSource = Timestamper(options.tsa_url)
+    return ts
+
+
+def pack_certs(certs: Sequence[x509.Certificate]) -> bytes:
+    """Length-prefixed DER certificates (for prepared-signature states)."""
+    out = bytearray()
+    for cert in certs:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        out += len(der).to_bytes(4, "big") + der
+    return bytes(out)
+
+
+def unpack_certs(blob: bytes) -> list[x509.Certificate]:
+    """The inverse of :func:`pack_certs`."""
+    certs = []
+    pos = 0
+    while pos < len(blob):
+        n = int.from_bytes(blob[pos : pos + 4], "big")
+        certs.append(x509.load_der_x509_certificate(blob[pos + 4 : pos + 4 + n]))
+        pos += 4 + n
+    return certs
 
 
 def pack_state(fields: Mapping[str, bytes]) -> bytes:

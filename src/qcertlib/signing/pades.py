@@ -40,9 +40,12 @@ from qcertlib.errors import QcertError, SigningError
 from qcertlib.signing import _cms
 from qcertlib.signing._docs_common import (
     TimestampSource,
+    default_timestamper,
     holder_display,
+    pack_certs,
     pack_state,
     run_sync,
+    unpack_certs,
     unpack_state,
 )
 from qcertlib.signing._revinfo import RevocationMaterial, fetch_for_chain, split
@@ -136,15 +139,6 @@ def _make_ts_adapter(source: TimestampSource, options: SignatureOptions) -> Any:
     del options
     adapter_cls: Any = _Adapter  # TimeStamper.__init__ is untyped
     return adapter_cls()
-
-
-def _default_timestamper(options: SignatureOptions) -> TimestampSource:
-    if options.tsa_url is None:
-        raise SigningError(f"level {options.level.value} needs a TSA: set SignatureOptions.tsa_url")
-    from qcertlib.signing.timestamps import Timestamper
-
-    ts: TimestampSource = Timestamper(options.tsa_url)
-    return ts
 
 
 def _policy_spec(options: SignatureOptions) -> Any:
@@ -317,10 +311,7 @@ def prepare_pades(
             "mechanism": mech.value.encode(),
             "field": name.encode("utf-8"),
             "cert": signer_cert.public_bytes(serialization.Encoding.DER),
-            "chain": b"".join(
-                len(der).to_bytes(4, "big") + der
-                for der in (c.public_bytes(serialization.Encoding.DER) for c in chain)
-            ),
+            "chain": pack_certs(chain),
         }
     except QcertError:
         raise
@@ -348,16 +339,6 @@ def _free_field_name(writer: Any) -> str:
     return f"Signature{n}"
 
 
-def _split_chain(blob: bytes) -> list[x509.Certificate]:
-    certs = []
-    pos = 0
-    while pos < len(blob):
-        n = int.from_bytes(blob[pos : pos + 4], "big")
-        certs.append(x509.load_der_x509_certificate(blob[pos + 4 : pos + 4 + n]))
-        pos += 4 + n
-    return certs
-
-
 def _finish(
     prepared: PreparedSignature,
     signature: bytes,
@@ -377,14 +358,14 @@ def _finish(
     if prepared.format != "pades":
         raise ValueError(f"not a PAdES prepared signature ({prepared.format})")
     cert = x509.load_der_x509_certificate(st["cert"])
-    chain = _split_chain(st["chain"])
+    chain = unpack_certs(st["chain"])
     mech = SignatureMechanism(st["mechanism"].decode())
     _cms.check_prehashed(cert, mech, signature, prepared.digest, prepared.algorithm)
     level = options.level
     md = prepared.algorithm.value
     ts_source: TimestampSource | None = None
     if level.at_least(SignatureLevel.B_T):
-        ts_source = timestamper or _default_timestamper(options)
+        ts_source = timestamper or default_timestamper(options)
     adapter = _make_ts_adapter(ts_source, options) if ts_source is not None else None
     signer = _make_signer(cert, chain, mech, signature)
     try:
