@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from qcertlib.issuance import CertificateAuthority, PublicKey
 from qcertlib.signing.backends import SignatureMechanism
-from qcertlib.signing.cades import sign_cades
+from qcertlib.signing.cades import finish_cades, prepare_cades, sign_cades
 from qcertlib.signing.options import SignatureOptions
 from qcertlib.signing.pades import sign_pades
 from qcertlib.tokens import Pkcs11Backend, TokenSession
@@ -163,3 +163,33 @@ def test_pades_from_token_is_valid_for_pdfsig(
     assert len(sigs) == 1
     assert_valid_trusted(sigs[0])
     assert sigs[0]["Signer Certificate Common Name"] == "Token Signer"
+
+
+@pytest.mark.oracle
+def test_batch_of_200_cades_documents_logs_in_once(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """Three stages: prepare 200 documents, ONE sign_digests on the token, finish 200."""
+    openssl = require_tool("openssl")["openssl"]
+    documents = [f"documento {i}\n".encode() for i in range(200)]
+    options = SignatureOptions()
+    with Pkcs11Backend.open(
+        hsm.module, token_label=MAIN, pin=PIN, key_label="ec", chain=ca.chain
+    ) as backend:
+        prepared = [
+            prepare_cades(
+                d, backend.certificate, backend.chain, options, mechanism=backend.mechanism
+            )
+            for d in documents
+        ]
+        signatures = backend.sign_digests([p.digest for p in prepared], prepared[0].algorithm)
+        assert backend.login_count == 1
+    p7s = [finish_cades(p, s, options) for p, s in zip(prepared, signatures, strict=True)]
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    for i in range(0, 200, 20):
+        (tmp_path / "x.p7s").write_bytes(p7s[i])
+        (tmp_path / "data").write_bytes(documents[i])
+        args = [openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", "x.p7s"]
+        args += ["-content", "data", "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null"]
+        ok = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert ok.returncode == 0, ok.stderr
