@@ -23,6 +23,8 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -275,6 +277,10 @@ class Registry:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"Registry({str(self.path)!r})"
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -313,21 +319,44 @@ class Registry:
             raise RegistryError(f"{registry.path} is not a qcertlib registry of this version")
         return registry
 
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection (one per thread and process, opened on first use)."""
+        local = self._local
+        pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or getattr(local, "pid", None) != pid:
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=_BUSY_TIMEOUT_S,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+                conn.execute("PRAGMA synchronous=FULL")  # a recorded certificate stays recorded
+            except sqlite3.Error as exc:
+                raise RegistryError(f"cannot open the registry {self.path}: {exc}") from None
+            local.conn = conn
+            local.pid = pid
+            weakref.finalize(self, conn.close)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (it is reopened on next use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.close()
+        self._local.conn = None
+
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
         try:
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise RegistryError(f"cannot open the registry {self.path}: {exc}") from None
-        try:
-            conn.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
             yield conn
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.IntegrityError):
                 raise
             raise RegistryError(f"registry {self.path}: {exc}") from None
-        finally:
-            conn.close()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -377,7 +406,7 @@ class Registry:
                 )
         except sqlite3.IntegrityError:
             raise SerialCollisionError(f"serial {serial} is already registered") from None
-        return self.get(certificate.serial_number)
+        return _cert_record((*row[:8], None, None, None, row[8]))
 
     def has_serial(self, serial: int) -> bool:
         """True if *serial* is registered."""
