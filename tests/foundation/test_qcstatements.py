@@ -341,6 +341,8 @@ def test_psd2_statement_is_kept_as_unknown_statement() -> None:
         (QcCClegislation, (("ESP",),), ValueError),
         (QcCClegislation, ("ES",), TypeError),
         (QcQSCDlegislation, (("E1",),), ValueError),
+        (QcQSCDlegislation, ((34,),), TypeError),
+        (SemanticsInformation, (None, "https://ra"), TypeError),
         (SemanticsInformation, (), ValueError),
         (SemanticsInformation, ("0.4.0.194121.1.1",), TypeError),
         (SemanticsInformation, (None, ("https://ra",)), TypeError),
@@ -491,6 +493,19 @@ def test_qc_type_oid_used_as_statement_id_is_kept_and_reported() -> None:
         seq(OID_V2, seq(seq(tlv(0xA3, b"")))),  # x400Address not supported
         seq(OID_LIMIT, seq(tlv(0x13, b"EUR"), tlv(0x02, b"\x01"))),  # exponent missing
         seq(bytes.fromhex("060604008e460107"), seq(tlv(0x13, b"E"))),  # 1-letter country
+        seq(OID_RETENTION, tlv(0x02, b"")),  # empty INTEGER
+        seq(OID_PDS, seq(seq(tlv(0x16, b"https://x")))),  # language missing
+        seq(OID_V2, seq(seq())),  # empty nameRegistrationAuthorities
+        seq(OID_V2, seq(seq(tlv(0x87, b"\x01\x02\x03\x04\x05")))),  # 5-byte iPAddress
+        seq(OID_V2, seq(seq(tlv(0x87, b"\x0a\x00\x00\x00\xff\x00\xff\x00")))),  # bad mask
+        seq(OID_V2, seq(seq(tlv(0xA4, seq(tlv(0x31, seq(tlv(0x06, b"\x55\x04\x03")))))))),
+        seq(
+            OID_V2,
+            seq(
+                seq(tlv(0xA4, seq(tlv(0x31, seq(tlv(0x06, b"\x55\x04\x03"), tlv(0x03, b"\x00"))))))
+            ),
+        ),
+        seq(OID_V2, seq(seq(tlv(0xA0, tlv(0x06, b"\x2a\x03"))))),  # otherName without value
     ],
 )
 def test_malformed_statement_info_is_kept_as_unknown_and_reported(statement: bytes) -> None:
@@ -525,6 +540,11 @@ def test_duplicate_non_etsi_statement_is_not_a_defect() -> None:
         b"\x30\x05\x30\x03",  # truncated
         b"\x30\x80\x00\x00",  # indefinite length (BER)
         b"\x30\x81\x02\x30\x00",  # non-minimal length
+        b"\x30\x82\x00\x02\x30\x00",  # non-minimal length (leading zero)
+        b"\x30\x89" + bytes(9),  # length of length too large
+        b"\x1f\x01\x00",  # high tag number
+        b"\x30",  # no length
+        b"\x30\x82\x01",  # length cut
         seq(seq(OID_COMPLIANCE)) + b"\x00",  # trailing byte
         seq(b"\x30\x08\x06\x06\x04\x00\x8e\x46\x01"),  # inner element truncated
     ],
@@ -544,6 +564,7 @@ def test_hopeless_extension_gives_no_statements_and_one_defect(der: bytes) -> No
         seq(OID_RETENTION, tlv(0x02, b"\x0f"), tlv(0x02, b"\x0f")),  # three elements
         seq(tlv(0x06, b"\x2b\x86")),  # truncated OID
         seq(tlv(0x06, b"\x80\x01")),  # non-minimal OID arc
+        seq(tlv(0x06, b"")),  # empty OID
     ],
 )
 def test_bad_element_is_dropped_and_the_others_are_kept(element: bytes) -> None:
