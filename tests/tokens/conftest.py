@@ -27,6 +27,8 @@ PIN = "kq7-Pw!x"
 MAIN = "qtest"  # RSA + EC keys with citizen-qscd certificates
 PINS = "pins"  # only for wrong-PIN tries
 SPARE = "spare"  # keys without certificates, ALWAYS_AUTHENTICATE key
+LOCKS = "locks"  # PIN lockout through the shim that reports the PIN flags
+LOCKS_SILENT = "locks-silent"  # PIN lockout through the shim that reports no flags
 
 CITIZEN = Citizen(
     given_name="ANA MARÍA",
@@ -84,7 +86,7 @@ def hsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hsm]:
     )
     before = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    for label in (MAIN, PINS, SPARE):
+    for label in (MAIN, PINS, SPARE, LOCKS, LOCKS_SILENT):
         subprocess.run(
             [
                 tools["softhsm2-util"],
@@ -134,3 +136,39 @@ def issued(hsm: Hsm, ca: CertificateAuthority) -> dict[str, Issued]:
             assert result.key_generated
             out[label] = Issued(result.key, result.certificate)
     return out
+
+
+@pytest.fixture(scope="session")
+def lockout_modules(hsm: Hsm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """PKCS#11 modules that add PIN lockout (3 tries) in front of SoftHSM2, which has none.
+
+    ``"flags"`` reports CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED like a card that
+    tells; ``"silent"`` reports nothing and only answers CKR_PIN_LOCKED (like a card
+    whose driver maps the APDU status 6983). Built from ``lockout_shim.c`` with gcc.
+    """
+    gcc = require_tool("gcc")["gcc"]
+    out = tmp_path_factory.mktemp("shim")
+    source = Path(__file__).with_name("lockout_shim.c")
+    modules = {}
+    for kind, extra in (("flags", []), ("silent", ["-DSILENT"])):
+        target = out / f"lockout-{kind}.so"
+        subprocess.run(
+            [
+                gcc,
+                "-shared",
+                "-fPIC",
+                "-Wall",
+                "-Werror",
+                f'-DTARGET="{hsm.module}"',
+                *extra,
+                "-o",
+                str(target),
+                str(source),
+                "-ldl",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        modules[kind] = str(target)
+    return modules

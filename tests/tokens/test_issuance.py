@@ -22,7 +22,19 @@ from qcertlib.tokens import (
     list_tokens,
 )
 from tests.conftest import require_tool
-from tests.tokens.conftest import CITIZEN, MAIN, PIN, PINS, SEAL, SO_PIN, SPARE, Hsm, Issued
+from tests.tokens.conftest import (
+    CITIZEN,
+    LOCKS,
+    LOCKS_SILENT,
+    MAIN,
+    PIN,
+    PINS,
+    SEAL,
+    SO_PIN,
+    SPARE,
+    Hsm,
+    Issued,
+)
 
 
 def _objects(hsm: Hsm, token: str) -> dict[tuple[str, str], str]:
@@ -240,3 +252,39 @@ def test_ckr_pin_locked_maps_to_token_pin_locked_error() -> None:
     error = token_error(pkcs11.exceptions.PinLocked(), what="logging in")
     assert isinstance(error, TokenPinLockedError)
     assert "PUK" in str(error)
+
+
+def test_pin_lockout_on_a_token_that_reports_its_pin_flags(
+    hsm: Hsm, lockout_modules: dict[str, str]
+) -> None:
+    from qcertlib.errors import TokenPinIncorrectError
+
+    module = lockout_modules["flags"]
+    with pytest.raises(TokenPinIncorrectError) as first:
+        TokenSession.open(module, token_label=LOCKS, pin="0000")
+    assert first.value.tries_left is None
+    assert "earlier failed tries" in str(first.value)
+    with pytest.raises(TokenPinIncorrectError) as second:
+        TokenSession.open(module, token_label=LOCKS, pin="0000")
+    assert second.value.tries_left == 1
+    with pytest.raises(TokenPinLockedError, match="now locked"):
+        TokenSession.open(module, token_label=LOCKS, pin="0000")
+    info = next(t for t in list_tokens(module) if t.label == LOCKS)
+    assert info.pin_locked
+    with pytest.raises(TokenPinLockedError, match="PUK"):  # even the right PIN
+        TokenSession.open(module, token_label=LOCKS, pin=PIN)
+
+
+def test_pin_lockout_on_a_token_that_only_answers_ckr_pin_locked(
+    hsm: Hsm, lockout_modules: dict[str, str]
+) -> None:
+    from qcertlib.errors import TokenPinIncorrectError
+
+    module = lockout_modules["silent"]
+    for _ in range(3):
+        with pytest.raises(TokenPinIncorrectError) as wrong:
+            TokenSession.open(module, token_label=LOCKS_SILENT, pin="0000")
+        assert wrong.value.tries_left is None
+    with pytest.raises(TokenPinLockedError, match="PUK") as locked:
+        TokenSession.open(module, token_label=LOCKS_SILENT, pin=PIN)
+    assert PIN not in str(locked.value)
