@@ -365,7 +365,12 @@ def load_signed_data(der: bytes) -> cms.SignedData:
     if info["content_type"].native != "signed_data":
         raise ValueError(f"content type is {info['content_type'].native}, not signed data")
     sd = info["content"]
-    _ = sd.native  # force a full parse so malformed input fails here
+    # parse the parts every caller needs now, so malformed input fails here
+    # (a full ``.native`` would re-encode every certificate and CRL: far too slow)
+    _ = sd["version"].native, sd["encap_content_info"]["content_type"].native
+    for si in sd["signer_infos"]:
+        _ = si["sid"].native, si["digest_algorithm"].native, si["signature"].native
+        _ = si["signature_algorithm"].native
     return sd
 
 

@@ -265,8 +265,12 @@ def _lint_line(lint: Any) -> str:
         if isinstance(value, str):
             return value
     ok = getattr(lint, "ok", None)
+    profile = getattr(lint, "profile", None)
+    where = f" ({profile})" if isinstance(profile, str) else ""
     if isinstance(ok, bool):
-        return "no errors" if ok else "errors found"
+        errors = getattr(lint, "errors", ())
+        count = len(errors) if isinstance(errors, tuple | list) else 0
+        return ("no errors" if ok else f"{count or 'some'} error(s)") + where
     return str(lint)
 
 

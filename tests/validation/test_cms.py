@@ -1,0 +1,215 @@
+"""validate_cms: EN 319 102-1 verdicts on our CAdES and on openssl-made signatures."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from asn1crypto import cms
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from qcertlib.errors import ValidationInputError
+from qcertlib.signing import SignatureLevel, SignatureOptions, SignaturePolicy
+from qcertlib.signing.backends import SoftwareKeyBackend
+from qcertlib.signing.cades import RevocationData, sign_cades
+from qcertlib.signing.timestamps import TsaResponder
+from qcertlib.validation import (
+    Indication,
+    RevocationStatus,
+    SubIndication,
+    ValidationPolicy,
+    validate_cms,
+)
+from tests.conftest import require_tool
+from tests.signing._pki import Pki, ocsp_response
+
+DATA = b"contract text\r\n\x00binary\xff" * 20
+
+
+@pytest.fixture(scope="module")
+def tsa(pki: Pki) -> TsaResponder:
+    return TsaResponder(
+        pki.tsa_key, pki.tsa_cert, pki.chain, policy=x509.ObjectIdentifier("1.3.6.1.4.1.99999.4")
+    )
+
+
+@pytest.fixture(scope="module")
+def trust(pki: Pki) -> ValidationPolicy:
+    return ValidationPolicy(trust_roots=(pki.root,))
+
+
+def _sign(
+    pki: Pki,
+    tsa: TsaResponder,
+    level: SignatureLevel,
+    *,
+    revoked: bool = False,
+    detached: bool = True,
+    **kw: object,
+) -> bytes:
+    if revoked:
+        backend = SoftwareKeyBackend(pki.revoked_key, pki.revoked_cert, pki.chain)
+    else:
+        backend = SoftwareKeyBackend(pki.ec_key, pki.ec_cert, pki.chain)
+    return sign_cades(
+        DATA,
+        backend,
+        SignatureOptions(level=level, **kw),  # type: ignore[arg-type]
+        detached=detached,
+        timestamper=tsa,
+        revocation=[RevocationData(crls=pki.crls_der)],
+    )
+
+
+def test_b_lt_passes_with_embedded_revocation(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_LT), DATA, trust)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_text()
+    sig = report.signatures[0]
+    assert sig.level is SignatureLevel.B_LT
+    assert sig.revocation_status is RevocationStatus.GOOD
+    assert sig.timestamp_time is not None
+    assert sig.signer_certificate == pki.ec_cert
+
+
+@pytest.mark.parametrize("level", [SignatureLevel.B_B, SignatureLevel.B_T, SignatureLevel.B_LT])
+def test_each_level_is_detected(pki: Pki, tsa: TsaResponder, level: SignatureLevel) -> None:
+    policy = ValidationPolicy(trust_roots=(pki.root,), check_revocation=False)
+    report = validate_cms(_sign(pki, tsa, level), DATA, policy)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_text()
+    assert report.signatures[0].level is level
+    assert (report.signatures[0].timestamp_time is None) is (level is SignatureLevel.B_B)
+
+
+def test_attached_content_is_used(pki: Pki, tsa: TsaResponder, trust: ValidationPolicy) -> None:
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_LT, detached=False), None, trust)
+    assert report.indication is Indication.TOTAL_PASSED
+
+
+def test_tampered_content_is_hash_failure(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_LT), DATA + b"!", trust)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.subindication is SubIndication.HASH_FAILURE
+
+
+def test_altered_signature_value_is_sig_crypto_failure(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    info = cms.ContentInfo.load(_sign(pki, tsa, SignatureLevel.B_B))
+    si = info["content"]["signer_infos"][0]
+    value = bytearray(si["signature"].native)
+    value[10] ^= 0x40
+    si["signature"] = bytes(value)
+    report = validate_cms(info.dump(force=True), DATA, trust)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.subindication is SubIndication.SIG_CRYPTO_FAILURE
+
+
+def test_signer_revoked_before_signing_is_revoked(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_LT, revoked=True), DATA, trust)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.subindication is SubIndication.REVOKED
+    assert report.signatures[0].revocation_status is RevocationStatus.REVOKED
+
+
+def test_revoked_by_embedded_ocsp(pki: Pki, tsa: TsaResponder, trust: ValidationPolicy) -> None:
+    backend = SoftwareKeyBackend(pki.revoked_key, pki.revoked_cert, pki.chain)
+    p7s = sign_cades(
+        DATA,
+        backend,
+        SignatureOptions(level=SignatureLevel.B_LT),
+        timestamper=tsa,
+        revocation=[
+            RevocationData(ocsp_response=ocsp_response(pki, pki.revoked_cert, revoked=True)),
+            RevocationData(crls=pki.crls_der[1:]),
+        ],
+    )
+    report = validate_cms(p7s, DATA, trust)
+    assert report.subindication is SubIndication.REVOKED
+
+
+def test_unknown_root_is_no_certificate_chain_found(pki: Pki, tsa: TsaResponder) -> None:
+    other = ValidationPolicy(trust_roots=(pki.tsa_cert,))
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_LT), DATA, other)
+    assert report.indication is Indication.INDETERMINATE
+    assert report.subindication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+
+
+def test_no_revocation_data_is_try_later(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_T), DATA, trust)
+    assert report.indication is Indication.INDETERMINATE
+    assert report.subindication is SubIndication.TRY_LATER
+    assert report.signatures[0].revocation_status is RevocationStatus.UNKNOWN
+
+
+def test_detached_without_content(pki: Pki, tsa: TsaResponder, trust: ValidationPolicy) -> None:
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_B), None, trust)
+    assert report.subindication is SubIndication.SIGNED_DATA_NOT_FOUND
+
+
+def test_signer_summary_lint_epes_and_renderings(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    policy = SignaturePolicy(x509.ObjectIdentifier("2.16.724.1.3.1.1.2.1.9"), None, b"\x01" * 32)
+    report = validate_cms(_sign(pki, tsa, SignatureLevel.B_LT, policy=policy), DATA, trust)
+    sig = report.signatures[0]
+    assert sig.signer is not None
+    assert sig.signer.nif == "12345678Z"
+    assert sig.lint is not None
+    assert any("2.16.724.1.3.1.1.2.1.9" in m for m in sig.messages)
+    data = json.loads(report.to_json())
+    assert data["indication"] == "TOTAL_PASSED"
+    assert data["signatures"][0]["signer"]["nif"] == "12345678Z"
+    assert data["signatures"][0]["lint"]["ok"] in (True, False)
+    text = report.to_text()
+    assert "TOTAL_PASSED" in text
+    assert "12345678Z" in text
+
+
+def test_pem_armoured_signature_is_accepted(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    der = _sign(pki, tsa, SignatureLevel.B_LT)
+    pem = b"-----BEGIN PKCS7-----\n" + base64.encodebytes(der) + b"-----END PKCS7-----\n"
+    assert validate_cms(pem, DATA, trust).indication is Indication.TOTAL_PASSED
+
+
+@pytest.mark.parametrize("bad", [b"", b"   \n", b"garbage", b"\x30\x03\x02\x01\x01"])
+def test_unreadable_input_is_typed(bad: bytes, trust: ValidationPolicy) -> None:
+    with pytest.raises(ValidationInputError):
+        validate_cms(bad, DATA, trust)
+
+
+@pytest.mark.oracle
+def test_openssl_made_cades_is_validated(pki: Pki, tmp_path: Path) -> None:
+    openssl = require_tool("openssl")["openssl"]
+    pem = serialization.Encoding.PEM
+    (tmp_path / "data").write_bytes(DATA)
+    (tmp_path / "signer.pem").write_bytes(pki.ec_cert.public_bytes(pem))
+    (tmp_path / "signer.key").write_bytes(
+        pki.ec_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    (tmp_path / "ca.pem").write_bytes(pki.ca.public_bytes(pem))
+    args = [openssl, "cms", "-sign", "-binary", "-cades", "-md", "sha256", "-in", "data"]
+    args += ["-signer", "signer.pem", "-inkey", "signer.key", "-certfile", "ca.pem"]
+    args += ["-outform", "DER", "-out", "x.p7s"]
+    subprocess.run(args, cwd=tmp_path, check=True, capture_output=True)
+    policy = ValidationPolicy(trust_roots=(pki.root,), check_revocation=False)
+    report = validate_cms((tmp_path / "x.p7s").read_bytes(), DATA, policy)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_text()
+    assert report.signatures[0].level is SignatureLevel.B_B
+    tampered = validate_cms((tmp_path / "x.p7s").read_bytes(), DATA[:-1], policy)
+    assert tampered.subindication is SubIndication.HASH_FAILURE
