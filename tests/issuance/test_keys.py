@@ -101,3 +101,15 @@ def test_dsa_is_not_supported() -> None:
     key = dsa.generate_private_key(key_size=2048)
     with pytest.raises(WeakKeyError, match="not supported"):
         check_key_strength(key.public_key())
+
+
+def test_key_file_of_an_unused_type_is_refused(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "ed.key").write_bytes(pem)
+    with pytest.raises(KeyFileError, match="RSA or EC only"):
+        load_private_key(tmp_path / "ed.key")

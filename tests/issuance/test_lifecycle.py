@@ -9,7 +9,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key, pkcs12
 
-from qcertlib.errors import AlreadyRevokedError, GenerationCodeError, UnknownCertificateError
+from qcertlib.errors import (
+    AlreadyRevokedError,
+    GenerationCodeError,
+    IssuanceError,
+    UnknownCertificateError,
+)
 from qcertlib.issuance import CertificateAuthority, RevocationReason
 from qcertlib.issuance.registry import CodeStatus
 from tests.conftest import require_tool
@@ -255,3 +260,38 @@ def test_code_needs_the_matching_private_key(ca: CertificateAuthority) -> None:
     _, other = raw_leaf(ca)
     with pytest.raises(ValueError, match="does not belong"):
         ca.new_code(cert.serial_number, private_key=other, at=T0)
+
+
+def test_package_as_pem_encrypts_the_key_with_the_pin(ca: CertificateAuthority) -> None:
+    from qcertlib.issuance.lifecycle import package
+
+    cert, key = raw_leaf(ca)
+    packed = package(ca, key, cert, "pin-1357", as_pem=True)
+    assert packed.format == "pem"
+    assert b"ENCRYPTED PRIVATE KEY" in packed.data
+    assert packed.data.count(b"BEGIN CERTIFICATE") == 3  # leaf, issuing CA, root
+    assert _delivered_key("pem", packed.data, "pin-1357") == key.private_numbers()
+    assert "pin-1357" not in repr(packed)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"length": 5}, "between 6 and 64"),
+        ({"max_tries": 0}, "at least 1"),
+        ({"ttl": timedelta(0)}, "positive"),
+    ],
+)
+def test_code_policy_parameters_are_checked(
+    ca: CertificateAuthority, kwargs: dict[str, object], message: str
+) -> None:
+    cert, key = raw_leaf(ca)
+    with pytest.raises(ValueError, match=message):
+        ca.new_code(cert.serial_number, private_key=key, at=T0, **kwargs)  # type: ignore[arg-type]
+
+
+def test_no_code_for_a_revoked_certificate(ca: CertificateAuthority) -> None:
+    cert, key = raw_leaf(ca)
+    ca.revoke(cert.serial_number, at=T0)
+    with pytest.raises(IssuanceError, match="revoked"):
+        ca.new_code(cert.serial_number, private_key=key, at=T0)
