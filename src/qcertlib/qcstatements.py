@@ -51,6 +51,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -493,6 +494,14 @@ def _encode_statement(st: QcStatement) -> bytes:
 # --------------------------------------------------------------------------- decoding
 
 
+def _read_oid(item: Tlv) -> ObjectIdentifier:
+    dotted = _der.decode_oid(item)
+    try:
+        return ObjectIdentifier(dotted)
+    except ValueError:
+        raise DerError(f"unsupported OBJECT IDENTIFIER {dotted[:60]}") from None
+
+
 def _expect(item: Tlv, tag: int, what: str) -> Tlv:
     if item.tag != tag:
         raise DerError(f"{what}: expected tag 0x{tag:02x}, found 0x{item.tag:02x}")
@@ -504,10 +513,7 @@ def _ascii(item: Tlv, tag: int, what: str) -> str:
 
 
 def _oids_of(info: Tlv, what: str) -> tuple[ObjectIdentifier, ...]:
-    return tuple(
-        ObjectIdentifier(_der.decode_oid(child))
-        for child in _expect(info, _der.SEQUENCE, what).children()
-    )
+    return tuple(_read_oid(child) for child in _expect(info, _der.SEQUENCE, what).children())
 
 
 def _countries_of(info: Tlv, what: str) -> tuple[str, ...]:
@@ -538,14 +544,17 @@ def _decode_name(item: Tlv) -> x509.Name:
             parts = _expect(atv, _der.SEQUENCE, "AttributeTypeAndValue").children()
             if len(parts) != 2:
                 raise DerError("AttributeTypeAndValue must have a type and a value")
-            oid = ObjectIdentifier(_der.decode_oid(parts[0]))
+            oid = _read_oid(parts[0])
             codec = _NAME_STRINGS.get(parts[1].tag)
             if codec is None:
                 raise DerError(f"unsupported attribute value tag 0x{parts[1].tag:02x}")
             text = parts[1].content.decode(codec)
-            attributes.append(
-                x509.NameAttribute(oid, text, _ASN1Type(parts[1].tag), _validate=False)
-            )
+            with warnings.catch_warnings():
+                # cryptography warns about attribute lengths over the X.520 upper
+                # bounds, which EN 319 412-2/-3 allow to exceed; a decoder keeps them.
+                warnings.simplefilter("ignore", UserWarning)
+                attribute = x509.NameAttribute(oid, text, _ASN1Type(parts[1].tag), _validate=False)
+            attributes.append(attribute)
         rdns.append(x509.RelativeDistinguishedName(attributes))
     return x509.Name(rdns)
 
@@ -572,7 +581,7 @@ def _decode_general_name(item: Tlv) -> x509.GeneralName:
         if len(parts) != 2 or parts[1].tag != 0xA0:
             raise DerError("otherName must be { type-id, [0] value }")
         value = _der.parse_single(parts[1].content)
-        return x509.OtherName(ObjectIdentifier(_der.decode_oid(parts[0])), value.raw)
+        return x509.OtherName(_read_oid(parts[0]), value.raw)
     if tag == 0x81:
         return x509.RFC822Name(item.content.decode("ascii"))
     if tag == 0x82:
@@ -585,7 +594,7 @@ def _decode_general_name(item: Tlv) -> x509.GeneralName:
         return _decode_ip(item.content)
     if tag == 0x88:
         oid_tlv = Tlv(_der.OBJECT_IDENTIFIER, item.content, b"")
-        return x509.RegisteredID(ObjectIdentifier(_der.decode_oid(oid_tlv)))
+        return x509.RegisteredID(_read_oid(oid_tlv))
     raise DerError(f"unsupported GeneralName choice (tag 0x{tag:02x})")
 
 
@@ -600,7 +609,7 @@ def _decode_semantics(
     semantics: ObjectIdentifier | None = None
     names: tuple[x509.GeneralName, ...] = ()
     if children and children[0].tag == _der.OBJECT_IDENTIFIER:
-        semantics = ObjectIdentifier(_der.decode_oid(children.pop(0)))
+        semantics = _read_oid(children.pop(0))
     if children and children[0].tag == _der.SEQUENCE:
         general = children.pop(0).children()
         if not general:
@@ -677,8 +686,8 @@ def _decode_statement(item: Tlv, defects: list[QcDefect]) -> QcStatement:
     parts = _expect(item, _der.SEQUENCE, "QCStatement").children()
     if not 1 <= len(parts) <= 2:
         raise DerError(f"QCStatement has {len(parts)} elements, expected 1 or 2")
-    dotted = _der.decode_oid(parts[0])
-    oid = ObjectIdentifier(dotted)
+    oid = _read_oid(parts[0])
+    dotted = oid.dotted_string
     info = parts[1] if len(parts) == 2 else None
     name = _name(oid)
 

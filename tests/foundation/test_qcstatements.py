@@ -640,3 +640,42 @@ def test_full_extension_decodes_without_defects() -> None:
     assert qcs.defects == ()
     assert len(qcs.statements) == 10
     assert qcs.to_der() == FULL
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from([0x80, 0x81, 0x82, 0x86, 0x87, 0x88, 0xA0, 0xA3, 0xA4]),
+    st.binary(max_size=60),
+    st.sampled_from([0x03, 0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A, 0x1C, 0x1E]),
+    st.binary(max_size=20),
+)
+def test_random_general_names_never_raise(
+    tag: int, body: bytes, value_tag: int, value: bytes
+) -> None:
+    _never_raises(seq(seq(OID_V2, seq(seq(tlv(tag, body))))))
+    name = seq(tlv(0x31, seq(tlv(0x06, b"\x55\x04\x03"), tlv(value_tag, value))))
+    _never_raises(seq(seq(OID_V2, seq(seq(tlv(0xA4, name))))))
+    other = tlv(0x06, b"\x2a\x03") + tlv(0xA0, tlv(value_tag, value))
+    _never_raises(seq(seq(OID_V2, seq(seq(tlv(0xA0, other))))))
+
+
+def test_directory_name_longer_than_x520_bounds_is_kept() -> None:
+    # EN 319 412-2/-3 allow names over the X.520 upper bounds (CN > 64 characters).
+    long_cn = "CONSELL INSULAR DE MENORCA - SELLO ELECTRONICO DE NIVEL MEDIO - SISTEMA"
+    name = seq(tlv(0x31, seq(tlv(0x06, b"\x55\x04\x03"), tlv(0x0C, long_cn.encode()))))
+    qcs = _never_raises(seq(seq(OID_V2, seq(OID_NATURAL, seq(tlv(0xA4, name))))))
+    assert qcs.defects == ()
+    statement = qcs.statements[0]
+    assert isinstance(statement, SemanticsInformation)
+    directory = statement.name_registration_authorities[0]
+    assert isinstance(directory, x509.DirectoryName)
+    assert directory.value.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == long_cn
+
+
+def test_oid_arcs_cryptography_cannot_hold_are_reported_not_raised() -> None:
+    huge = b"\x2a" + bytes([0x81] * 200 + [0x01])
+    qcs = _never_raises(seq(seq(tlv(0x06, huge)), seq(OID_COMPLIANCE)))
+    assert qcs.statements == (QcCompliance(),)
+    assert codes(qcs) == [DefectCode.MALFORMED_EXTENSION]
+    qcs = _never_raises(seq(seq(OID_V2, seq(tlv(0x06, huge)))))
+    assert codes(qcs) == [DefectCode.MALFORMED_STATEMENT_INFO]
