@@ -329,10 +329,13 @@ def _password_opens_something(raw: RawPfx, password: str | None) -> bool:
 def decrypt_safe(opened: OpenedPfx, safe: RawSafe) -> list[RawBag]:
     """The bags of an encrypted safe."""
     assert safe.algorithm is not None
-    plain = _decrypt(opened, safe.algorithm, safe.ciphertext, "an encrypted set of bags")
+    what = "an encrypted set of bags"
+    plain = _decrypt(opened, safe.algorithm, safe.ciphertext, what)
     try:
         return _safe_contents(plain, 0)
     except asn1.Asn1Error as exc:
+        if not opened.mac_verified:
+            raise _no_mac_password_error(what) from None
         raise _corrupt(f"decrypted bags: {exc}") from None
 
 
@@ -343,7 +346,15 @@ def decrypt_key_bag(opened: OpenedPfx, bag: RawBag) -> bytes:
         ciphertext = body.as_octets()
     except asn1.Asn1Error as exc:
         raise _corrupt(str(exc)) from None
-    return _decrypt(opened, alg, ciphertext, "a private key")
+    plain = _decrypt(opened, alg, ciphertext, "a private key")
+    try:
+        asn1.parse_single(plain).seq(3)
+    except asn1.Asn1Error:
+        # without a MAC, a wrong password passes the padding check 1 time in 256
+        if not opened.mac_verified:
+            raise _no_mac_password_error("a private key") from None
+        raise _corrupt("a decrypted private key is malformed") from None
+    return plain
 
 
 def _decrypt(opened: OpenedPfx, alg: asn1.Tlv, ciphertext: bytes, what: str) -> bytes:
@@ -360,10 +371,14 @@ def _decrypt(opened: OpenedPfx, alg: asn1.Tlv, ciphertext: bytes, what: str) -> 
                 f"{what} cannot be decrypted although the integrity password is right "
                 "(a separate privacy password is not supported)"
             ) from None
-        raise Pkcs12PasswordError(
-            f"wrong password (PIN): {what} cannot be decrypted "
-            "(this file has no integrity check, so damage looks the same)"
-        ) from None
+        raise _no_mac_password_error(what) from None
+
+
+def _no_mac_password_error(what: str) -> Pkcs12PasswordError:
+    return Pkcs12PasswordError(
+        f"wrong password (PIN): {what} cannot be decrypted "
+        "(this file has no integrity check, so damage looks the same)"
+    )
 
 
 def describe_pbe(alg: asn1.Tlv) -> tuple[str, int | None, bool]:

@@ -229,3 +229,73 @@ def test_distinctive_pin_never_in_repr_of_a_store(pki: Pki) -> None:
     store = load_pkcs12(data, DISTINCTIVE_PIN)
     assert DISTINCTIVE_PIN not in repr(store)
     assert DISTINCTIVE_PIN not in repr(inspect_pkcs12(data, DISTINCTIVE_PIN))
+
+
+def test_pin_from_old_openssl_broken_conversion_is_accepted(pki: Pki) -> None:
+    # OpenSSL < 1.1 turned the UTF-8 bytes of a PIN into a BMPString byte by byte;
+    # OpenSSL 3 still opens such files, and so do we.
+    broken = "contraseña".encode().decode("latin-1")
+    data = dump_pkcs12(pki.store(), broken, compat=Pkcs12Compat.LEGACY, iterations=2)
+    assert load_pkcs12(data, "contraseña").key.certificate == pki.leaf
+
+
+def test_bytes_password_that_is_not_utf8_is_read_as_latin1(pki: Pki) -> None:
+    data = dump_pkcs12(pki.store(), "ñandú", compat=Pkcs12Compat.LEGACY, iterations=2)
+    assert load_pkcs12(data, "ñandú".encode("latin-1")).key.certificate == pki.leaf
+
+
+def test_key_without_certificate_round_trip(pki: Pki) -> None:
+    store = KeyStore(keys=(KeyEntry(pki.ec_key, None, "lonely", None),))
+    loaded = load_pkcs12(dump_pkcs12(store, "1234", iterations=1), "1234")
+    assert loaded.key.certificate is None
+    assert loaded.key.friendly_name == "lonely"
+    assert loaded.chain_for(loaded.key) == ()
+
+
+def test_our_output_is_der(pki: Pki) -> None:
+    # re-encoding as DER changes nothing (cryptography's strict DER parser also reads
+    # our files without its BER-fallback warning, which tests turn into errors)
+    for compat in Pkcs12Compat:
+        data = dump_pkcs12(pki.two_key_store(), "1234", compat=compat, iterations=1)
+        assert asn1.to_der(asn1.parse_single(data)) == data
+
+
+def test_nested_safe_contents_and_other_bags_are_read(pki: Pki) -> None:
+    from qcertlib import _pkcs12_codec as codec
+
+    cert_der = pki.leaf.public_bytes(serialization.Encoding.DER)
+    cert_bag = asn1.sequence(
+        asn1.oid(codec.OID_CERT_BAG),
+        asn1.explicit(
+            0,
+            asn1.sequence(
+                asn1.oid(codec.OID_X509_CERTIFICATE), asn1.explicit(0, asn1.octet_string(cert_der))
+            ),
+        ),
+    )
+    key_bag = asn1.sequence(
+        asn1.oid(codec.OID_KEY_BAG), asn1.explicit(0, _priv(KeyEntry(pki.leaf_key, None)))
+    )
+    secret_bag = asn1.sequence(
+        asn1.oid(codec.OID_SECRET_BAG),
+        asn1.explicit(
+            0, asn1.sequence(asn1.oid("1.2.3.4"), asn1.explicit(0, asn1.octet_string(b"s")))
+        ),
+    )
+    nested = asn1.sequence(
+        asn1.oid(codec.OID_SAFE_CONTENTS_BAG), asn1.explicit(0, asn1.sequence(cert_bag, secret_bag))
+    )
+    contents = asn1.sequence(key_bag, nested)
+    auth_safe = asn1.sequence(
+        asn1.sequence(asn1.oid(codec.OID_DATA), asn1.explicit(0, asn1.octet_string(contents)))
+    )
+    pfx = asn1.sequence(
+        asn1.integer(3),
+        asn1.sequence(asn1.oid(codec.OID_DATA), asn1.explicit(0, asn1.octet_string(auth_safe))),
+    )
+    store = load_pkcs12(pfx, None)
+    assert store.key.certificate == pki.leaf
+    info = inspect_pkcs12(pfx)
+    assert info.mac is None
+    assert [b.kind for b in info.bags] == ["key", "certificate", "secret"]
+    assert info.bags[0].key_type == "RSA 2048"

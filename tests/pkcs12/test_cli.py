@@ -37,7 +37,8 @@ def test_pack_then_info(pki: Pki, tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["p12", "pack", "--key", str(files["key"]), "--cert",
                                   str(files["cert"]), "--chain", str(files["chain"]),
                                   "--out", str(out), "--name", "alice",
-                                  "--pin-file", str(_secret(tmp_path, "pin", "1234"))])  # fmt: skip
+                                  "--pin-file", str(_secret(tmp_path, "pin", "1234")),
+                                  "--iterations", "1000"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     store = load_pkcs12(out.read_bytes(), "1234")
@@ -49,7 +50,7 @@ def test_pack_then_info(pki: Pki, tmp_path: Path, runner: CliRunner) -> None:
     data = json.loads(info.output)
     assert data["mac"] == {
         "algorithm": "SHA256",
-        "iterations": 600_000,
+        "iterations": 1000,
         "salt_length": 16,
         "verified": True,
     }
@@ -75,7 +76,7 @@ def test_pack_legacy_with_an_encrypted_key(pki: Pki, tmp_path: Path, runner: Cli
     passphrase = _secret(tmp_path, "kp", "key-pass")
     args = ["p12", "pack", "--key", str(key), "--cert", str(files["cert"]), "--out", str(out),
             "--legacy", "--key-passphrase-file", str(passphrase)]  # fmt: skip
-    result = runner.invoke(main, args, env={"QCERT_PIN": "1234"})
+    result = runner.invoke(main, [*args, "--iterations", "10"], env={"QCERT_PIN": "1234"})
     assert result.exit_code == 0, result.output
     info = inspect_pkcs12(out.read_bytes(), "1234")
     assert info.mac is not None
@@ -144,7 +145,8 @@ def test_convert_fnmt_file_to_modern_with_a_new_pin(tmp_path: Path, runner: CliR
         main,
         ["p12", "convert", str(src), "--out", str(out), "--to", "modern",
          "--pin-file", str(_secret(tmp_path, "old", FNMT_DOUBLE_PIN)),
-         "--new-pin-file", str(_secret(tmp_path, "new", "nuevo-PIN-2026"))],
+         "--new-pin-file", str(_secret(tmp_path, "new", "nuevo-PIN-2026")),
+         "--iterations", "1000"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     store = load_pkcs12(out.read_bytes(), "nuevo-PIN-2026")
@@ -158,11 +160,12 @@ def test_convert_to_legacy_keeps_the_pin(pki: Pki, tmp_path: Path, runner: CliRu
     src = tmp_path / "a.p12"
     src.write_bytes(dump_pkcs12(pki.store(), "1234", iterations=1))
     out = tmp_path / "legacy.p12"
-    result = runner.invoke(main, ["p12", "convert", str(src), "--out", str(out), "--to",
-                                  "legacy"], env={"QCERT_PIN": "1234"})  # fmt: skip
+    args = ["p12", "convert", str(src), "--out", str(out), "--to", "legacy", "--iterations", "7"]
+    result = runner.invoke(main, args, env={"QCERT_PIN": "1234"})
     assert result.exit_code == 0, result.output
     info = inspect_pkcs12(out.read_bytes(), "1234")
     assert {b.encryption for b in info.bags} == {"pbeWithSHAAnd3-KeyTripleDES-CBC"}
+    assert {b.iterations for b in info.bags} == {7}
 
 
 @pytest.mark.parametrize("command", ["info", "unpack", "convert"])
@@ -207,7 +210,8 @@ def test_real_qcert_process_packs_a_file_openssl_reads(pki: Pki, tmp_path: Path)
     env = {**os.environ, "QCERT_PIN": "Pin-ñ-proc"}
     result = subprocess.run(
         [str(qcert), "p12", "pack", "--key", str(files["key"]), "--cert", str(files["cert"]),
-         "--chain", str(files["chain"]), "--out", str(out), "--legacy", "--name", "proc"],
+         "--chain", str(files["chain"]), "--out", str(out), "--legacy", "--name", "proc",
+         "--iterations", "2000"],
         capture_output=True, text=True, env=env, check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -24,8 +24,8 @@ from tests.conftest import real_p12_bytes
 
 from .conftest import FNMT_DOUBLE, FNMT_DOUBLE_PIN, FNMT_SINGLE, FNMT_SINGLE_PIN, Pki, to_ber
 
-CHEAP_MUTATIONS = 9_960
-REAL_FILE_MUTATIONS = 40
+CHEAP_MUTATIONS = 9_980
+REAL_FILE_MUTATIONS = 20
 PIN = "1234"
 
 Mutation = Callable[[random.Random, bytes], bytes]
@@ -60,9 +60,15 @@ def _delete(rng: random.Random, data: bytes) -> bytes:
     return data[:pos] + data[pos + rng.randint(1, 8) :]
 
 
+_LENGTH_POSITIONS: dict[bytes, list[int]] = {}
+
+
 def _length_byte(rng: random.Random, data: bytes) -> bytes:
     # hit bytes right after a SEQUENCE / OCTET STRING tag: lengths and their prefixes
-    positions = [i + 1 for i, b in enumerate(data[:-1]) if b in (0x30, 0x04, 0xA0, 0x02)]
+    positions = _LENGTH_POSITIONS.get(data)
+    if positions is None:
+        positions = [i + 1 for i, b in enumerate(data[:-1]) if b in (0x30, 0x04, 0xA0, 0x02)]
+        _LENGTH_POSITIONS[data] = positions
     out = bytearray(data)
     pos = rng.choice(positions)
     out[pos] = rng.choice(

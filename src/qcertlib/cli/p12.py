@@ -61,6 +61,13 @@ def _pin(pin_file: Path | None, *, confirm: bool = False) -> str:
     return value
 
 
+_ITERATIONS = click.option(
+    "--iterations",
+    type=click.IntRange(1, 5_000_000),
+    help="Iteration count for the contents and the MAC (default: 600,000 modern, 100,000 legacy).",
+)
+
+
 @click.group("p12")
 def p12() -> None:
     """PKCS#12 (.p12/.pfx) files: info, pack, unpack, convert.
@@ -192,12 +199,12 @@ def _compat(legacy: bool) -> Any:
     return Pkcs12Compat.LEGACY if legacy else Pkcs12Compat.MODERN
 
 
-def _write(out: Path, store: KeyStore, pin: str, legacy: bool) -> None:
+def _write(out: Path, store: KeyStore, pin: str, legacy: bool, iterations: int | None) -> None:
     from qcertlib.errors import QcertError
     from qcertlib.pkcs12 import write_pkcs12
 
     try:
-        write_pkcs12(out, store, pin, compat=_compat(legacy))
+        write_pkcs12(out, store, pin, compat=_compat(legacy), iterations=iterations)
     except QcertError as exc:
         raise _Failure(str(exc)) from None
     except OSError as exc:
@@ -217,6 +224,7 @@ def _write(out: Path, store: KeyStore, pin: str, legacy: bool) -> None:
     help="Passphrase of an encrypted key (else $QCERT_KEY_PASSPHRASE).",
 )
 @click.option("--name", help="Friendly name (the alias in Java, the nickname in NSS).")
+@_ITERATIONS
 def pack_cmd(
     key_path: Path,
     cert_path: Path,
@@ -226,6 +234,7 @@ def pack_cmd(
     legacy: bool,
     key_passphrase_file: Path | None,
     name: str | None,
+    iterations: int | None,
 ) -> None:
     """Pack a key, its certificate and its chain into a new PKCS#12 file (mode 0600)."""
     from qcertlib.pkcs12 import KeyStore
@@ -234,7 +243,7 @@ def pack_cmd(
     cert = _load_certs(cert_path)[0]
     chain = _load_certs(chain_path) if chain_path is not None else []
     pin = _pin(pin_file, confirm=True)
-    _write(out, KeyStore.single(key, cert, chain, friendly_name=name), pin, legacy)
+    _write(out, KeyStore.single(key, cert, chain, friendly_name=name), pin, legacy, iterations)
     click.echo(f"wrote {out} ({'legacy' if legacy else 'modern'}, {1 + len(chain)} certificates)")
 
 
@@ -327,8 +336,14 @@ def unpack_cmd(file: Path, pin_file: Path | None, out_dir: Path, no_encrypt_key:
     type=_SECRET_FILE,
     help="File holding a new PIN (else $QCERT_NEW_PIN; none: keep the PIN).",
 )
+@_ITERATIONS
 def convert_cmd(
-    file: Path, pin_file: Path | None, out: Path, target: str, new_pin_file: Path | None
+    file: Path,
+    pin_file: Path | None,
+    out: Path,
+    target: str,
+    new_pin_file: Path | None,
+    iterations: int | None,
 ) -> None:
     """Re-protect FILE (e.g. an FNMT legacy download) with modern or legacy algorithms.
 
@@ -340,7 +355,7 @@ def convert_cmd(
         new_pin_file, env_var=NEW_PIN_ENV, what="new PIN (empty: keep)", confirm=True,
         required=False,
     )  # fmt: skip
-    _write(out, store, new_pin or pin, target == "legacy")
+    _write(out, store, new_pin or pin, target == "legacy", iterations)
     click.echo(
         f"wrote {out} ({target}, {len(store.keys)} keys, {len(store.certificates)} CA certificates)"
     )
