@@ -18,6 +18,7 @@ from qcertlib.signing.backends import SignatureMechanism
 from qcertlib.signing.cades import finish_cades, prepare_cades, sign_cades
 from qcertlib.signing.options import SignatureOptions
 from qcertlib.signing.pades import sign_pades
+from qcertlib.signing.xades import sign_xades
 from qcertlib.tokens import Pkcs11Backend, TokenSession
 from tests.conftest import require_tool
 from tests.signing_docs.conftest import make_pdf
@@ -193,3 +194,30 @@ def test_batch_of_200_cades_documents_logs_in_once(
         args += ["-content", "data", "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null"]
         ok = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
         assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("label", ["rsa", "ec"])
+def test_xades_from_token_verifies_with_xmlsec1(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path, label: str
+) -> None:
+    xmlsec1 = require_tool("xmlsec1")["xmlsec1"]
+    document = '<Factura xmlns="urn:example"><Total>121,00 €</Total></Factura>'.encode()
+    with Pkcs11Backend.open(
+        hsm.module, token_label=MAIN, pin=PIN, key_label=label, chain=ca.chain
+    ) as backend:
+        signed = sign_xades(document, backend, SignatureOptions())
+    (tmp_path / "signed.xml").write_bytes(signed)
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    (tmp_path / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
+    args = [xmlsec1, "--verify", "--trusted-pem", "root.pem", "--untrusted-pem", "ca.pem"]
+    ok = subprocess.run(
+        [*args, "signed.xml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "\nOK\n" in f"\n{ok.stderr}"
+    (tmp_path / "signed.xml").write_bytes(signed.replace(b"121,00", b"999,00"))
+    bad = subprocess.run(
+        [*args, "signed.xml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert bad.returncode != 0
