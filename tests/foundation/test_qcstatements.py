@@ -679,3 +679,25 @@ def test_oid_arcs_cryptography_cannot_hold_are_reported_not_raised() -> None:
     assert codes(qcs) == [DefectCode.MALFORMED_EXTENSION]
     qcs = _never_raises(seq(seq(OID_V2, seq(tlv(0x06, huge)))))
     assert codes(qcs) == [DefectCode.MALFORMED_STATEMENT_INFO]
+
+
+def test_malformed_pkix_qc_syntax_v1_reports_both_defects() -> None:
+    info = tlv(0x02, b"\x01")
+    qcs = QCStatements.from_der(seq(seq(OID_V1, info)))
+    assert qcs.statements == (UnknownStatement(QcStatementOID.PKIX_QC_SYNTAX_V1, info),)
+    assert codes(qcs) == [DefectCode.PKIX_QC_SYNTAX_V1, DefectCode.MALFORMED_STATEMENT_INFO]
+
+
+def test_qc_type_oid_as_statement_without_info_is_kept() -> None:
+    qcs = QCStatements.from_der(seq(seq(OID_ESIGN)))
+    assert qcs.statements == (UnknownStatement(QcTypeOID.ESIGN, None),)
+    assert codes(qcs) == [DefectCode.QC_TYPE_OID_AS_STATEMENT]
+
+
+def test_defects_of_filters_by_code() -> None:
+    qcs = QCStatements.from_der(seq(seq(OID_V1), seq(OID_SSCD, tlv(0x05, b"")), seq(OID_SSCD)))
+    assert [d.code for d in qcs.defects_of(DefectCode.QC_SSCD_HAS_VALUE)] == [
+        DefectCode.QC_SSCD_HAS_VALUE
+    ]
+    assert len(qcs.defects_of(DefectCode.DUPLICATE_STATEMENT)) == 1
+    assert qcs.defects_of(DefectCode.MALFORMED_EXTENSION) == ()

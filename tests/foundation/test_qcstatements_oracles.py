@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from qcertlib.oids import QcIdentMethodOID, QcStatementOID, QcTypeOID, SemanticsOID
 from qcertlib.qcstatements import (
+    DefectCode,
     PdsLocation,
     QcCClegislation,
     QcCompliance,
@@ -31,7 +32,7 @@ from qcertlib.qcstatements import (
     SemanticsInformation,
     UnknownStatement,
 )
-from tests.conftest import require_tool
+from tests.conftest import real_cert_path, require_tool
 
 pytestmark = pytest.mark.oracle
 
@@ -218,3 +219,37 @@ def test_pkilint_control_qc_sscd_with_a_value_is_fatal(tmp_path: Path) -> None:
     broken = QCStatements((QcCompliance(), UnknownStatement(QcStatementOID.QC_SSCD, b"\x0c\x02id")))
     findings = _fatal_findings(lint_etsi_cert, make_cert(tmp_path, broken))
     assert any("invalid_asn1_syntax" in f for f in findings), findings
+
+
+@pytest.mark.parametrize(
+    ("name", "pkilint_code", "defect"),
+    [
+        (
+            "accv-real-sello-organo-consell-insular-menorca.pem",
+            "pkix.prohibited_qualified_statement_present",
+            DefectCode.PKIX_QC_SYNTAX_V1,
+        ),
+        (
+            "aapp-test-sello-alto-vincasign.pem",
+            "itu.invalid_asn1_syntax",
+            DefectCode.QC_SSCD_HAS_VALUE,
+        ),
+        ("fnmt-test-empleado-publico-00000000T.pem", None, None),
+    ],
+)
+def test_pkilint_and_our_defects_agree_on_real_certificates(
+    name: str, pkilint_code: str | None, defect: DefectCode | None
+) -> None:
+    lint_etsi_cert = require_tool("lint_etsi_cert")["lint_etsi_cert"]
+    path = real_cert_path(name)
+    result = run(lint_etsi_cert, "lint", "-d", "-r", "-s", "ERROR", "-f", "JSON", str(path))
+    report = json.loads(result.stdout)
+    pkilint_codes = {
+        finding["code"] for entry in report["results"] for finding in entry["finding_descriptions"]
+    }
+    ours = QCStatements.from_certificate(x509.load_pem_x509_certificate(path.read_bytes()))
+    assert ours is not None
+    our_codes = {d.code for d in ours.defects}
+    qc_codes = {"pkix.prohibited_qualified_statement_present", "itu.invalid_asn1_syntax"}
+    assert pkilint_codes & qc_codes == ({pkilint_code} if pkilint_code else set())
+    assert our_codes == ({defect} if defect else set())
