@@ -32,11 +32,11 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
             raise DecodingError("the PEM input holds no 'CERTIFICATE' block")
         try:
             return x509.load_pem_x509_certificates(raw)
-        except ValueError as exc:
+        except (ValueError, x509.InvalidVersion) as exc:
             raise DecodingError(f"a PEM certificate is malformed: {exc}") from None
     try:
         return [x509.load_der_x509_certificate(raw)]
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise DecodingError(f"the input is not a DER certificate: {exc}") from None
 
 

@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from qcertlib import qcstatements as qcs
 from qcertlib._certs import load_certificate
-from qcertlib.errors import QcertError
+from qcertlib.errors import DecodingError, QcertError
 from qcertlib.oids import (
     AappOID,
     AccvPolicyOID,
@@ -115,7 +116,7 @@ def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
 def _ext(cert: x509.Certificate, cls: type[Any]) -> Any:
     try:
         return cert.extensions.get_extension_for_class(cls).value
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
         return None
 
 
@@ -182,6 +183,9 @@ _QC_TYPE_NAMES = {QcTypeOID.ESIGN: "esign", QcTypeOID.ESEAL: "eseal", QcTypeOID.
 def inspect(cert: x509.Certificate | bytes, *, at: datetime | None = None) -> CertificateSummary:
     """Summarise *cert* (a cryptography certificate or PEM/DER bytes) at time *at*.
 
+    Raises :class:`~qcertlib.errors.DecodingError` when *cert* cannot be decoded (use
+    :func:`~qcertlib.profiles.lint` to learn what is wrong with it).
+
     *at* (aware; default now) gives ``days_left`` (negative once expired) and
     ``renewal_window_open`` (from 70 days before notAfter until notAfter).
     """
@@ -196,7 +200,10 @@ def inspect(cert: x509.Certificate | bytes, *, at: datetime | None = None) -> Ce
         raise ValueError("at must be an aware datetime (UTC)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _inspect(cert, when)
+        try:
+            return _inspect(cert, when)
+        except (ValueError, TypeError) as exc:  # a lazily decoded field is malformed
+            raise DecodingError(f"the certificate cannot be decoded: {exc}") from None
 
 
 def _inspect(cert: x509.Certificate, at: datetime) -> CertificateSummary:
@@ -207,7 +214,7 @@ def _inspect(cert: x509.Certificate, at: datetime) -> CertificateSummary:
     )
     try:
         qc = qcs.QCStatements.from_certificate(cert)
-    except QcertError:
+    except (QcertError, x509.DuplicateExtension):
         qc = None
     bc = _ext(cert, x509.BasicConstraints)
     is_ca = bool(bc is not None and bc.ca)
@@ -296,8 +303,10 @@ def _inspect(cert: x509.Certificate, at: datetime) -> CertificateSummary:
     days_left = int(left.total_seconds() // 86400)
     renewal_open = not_after - RENEWAL_WINDOW <= at < not_after
 
-    key = cert.public_key()
-    key_type, key_size, curve = _key_info(key)
+    try:
+        key_type, key_size, curve = _key_info(cert.public_key())
+    except UnsupportedAlgorithm:
+        key_type, key_size, curve = "unknown", 0, None
     issuer_cn = _attr(cert.issuer, NameOID.COMMON_NAME) or _attr(
         cert.issuer, NameOID.ORGANIZATIONAL_UNIT_NAME
     )

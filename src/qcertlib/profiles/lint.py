@@ -658,11 +658,11 @@ def detect_profile(cert: x509.Certificate) -> CertificateProfile | None:
         try:
             policies = _policy_oids(cert)
             qc = qcs.QCStatements.from_certificate(cert)
-        except (ValueError, QcertError):
+            natural = _is_natural(cert, policies, qc)
+        except (ValueError, TypeError, QcertError, x509.DuplicateExtension):
             return None
     qscd = qc is not None and (qc.is_qscd or bool(qc.defects_of(qcs.DefectCode.QC_SSCD_HAS_VALUE)))
     qscd = qscd or any(p in _QCP_QSCD for p in policies)
-    natural = _is_natural(cert, policies, qc)
     best: tuple[int, CertificateProfile] | None = None
     for candidate in PROFILES.values():
         if not candidate.detect_policies:
@@ -722,6 +722,7 @@ def _lint(
         profile = detect_profile(cert)
     ctx = _Ctx(cert=cert, at=at, profile=profile)
     checks: tuple[Callable[[_Ctx], None], ...] = (
+        _check_decodable,
         _check_basics,
         _load_extensions,
         _check_rfc5280_extensions,
@@ -744,6 +745,22 @@ def _lint(
             )
     name = profile.name if profile is not None else GENERIC_PROFILE
     return LintReport(name, tuple(ctx.findings))
+
+
+def _check_decodable(ctx: _Ctx) -> None:
+    """The fields cryptography decodes lazily: a failure is a FATAL der.malformed."""
+    cert = ctx.cert
+    for what, read in (
+        ("tbsCertificate.issuer", lambda: cert.issuer.rfc4514_string()),
+        ("tbsCertificate.subject", lambda: cert.subject.rfc4514_string()),
+        ("tbsCertificate.validity", lambda: cert.not_valid_after_utc),
+        ("subjectPublicKeyInfo", cert.public_key),
+        ("signatureAlgorithm", lambda: cert.signature_algorithm_oid),
+    ):
+        try:
+            read()
+        except Exception as exc:
+            ctx.add("der.malformed", what, f"cannot decode: {exc}")
 
 
 def _check_basics(ctx: _Ctx) -> None:
