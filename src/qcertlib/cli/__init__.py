@@ -33,6 +33,8 @@ _COMMANDS: dict[str, str] = {
     "status": "qcertlib.cli.revocation:status",
     "serve": "qcertlib.cli.revocation:serve",
     "p12": "qcertlib.cli.p12:p12",
+    "sign": "qcertlib.cli.signing:sign",
+    "verify": "qcertlib.cli.signing:verify",
 }
 
 
