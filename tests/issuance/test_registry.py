@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import warnings
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,22 @@ def test_codes_are_not_stored_in_the_clear(tmp_path: Path) -> None:
     wal = tmp_path / "pki" / "registry.sqlite-wal"
     raw += wal.read_bytes() if wal.exists() else b""
     assert b"Zq8Wm3Lp0X" not in raw
+
+
+def test_registry_is_usable_in_a_forked_child_and_after(tmp_path: Path) -> None:
+    ca = make_ca(tmp_path / "pki")
+    raw_leaf(ca)  # the parent has an open connection now
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            raw_leaf(ca)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    raw_leaf(ca)
+    assert len(ca.registry.certificates()) == 3

@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from qcertlib.errors import (
+    AlreadyRevokedError,
     GenerationCodeError,
     IssuanceError,
     KeyFileError,
@@ -255,12 +256,18 @@ def renew(
         private_key = generate_key(spec)
         public_key_or_csr = private_key.public_key()
     certificate = ca.issue(profile, holder, public_key_or_csr, at=when)
-    replaced = ca.registry.mark_revoked(
-        record.serial,
-        RevocationReason.SUPERSEDED,
-        when,
-        superseded_by=certificate.serial_number,
-    )
+    try:
+        replaced = ca.registry.mark_revoked(
+            record.serial,
+            RevocationReason.SUPERSEDED,
+            when,
+            superseded_by=certificate.serial_number,
+        )
+    except AlreadyRevokedError:
+        # Renewed or revoked concurrently by someone else: withdraw our new certificate
+        # so that at most one successor stays valid.
+        ca.registry.mark_revoked(certificate.serial_number, RevocationReason.SUPERSEDED, when)
+        raise
     return Renewal(certificate=certificate, private_key=private_key, replaced=replaced)
 
 

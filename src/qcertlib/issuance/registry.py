@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 _SCHEMA_VERSION = 1
+# Connections inherited through fork(): kept alive, never used or closed in the child.
+_INHERITED: list[sqlite3.Connection] = []
 _BUSY_TIMEOUT_S = 30.0
 
 # scrypt cost for generation codes: n=2**14, r=8, p=1 (16 MiB, tens of ms per hash).
@@ -324,7 +326,13 @@ class Registry:
         local = self._local
         pid = os.getpid()
         conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is None or getattr(local, "pid", None) != pid:
+        if conn is not None and getattr(local, "pid", None) != pid:
+            # Inherited through fork(): never use or close it in the child (SQLite
+            # forbids that); keep it referenced so garbage collection does not close it.
+            local.finalizer.detach()
+            _INHERITED.append(conn)
+            conn = None
+        if conn is None:
             try:
                 conn = sqlite3.connect(
                     self.path,
@@ -338,15 +346,16 @@ class Registry:
                 raise RegistryError(f"cannot open the registry {self.path}: {exc}") from None
             local.conn = conn
             local.pid = pid
-            weakref.finalize(self, conn.close)
+            local.finalizer = weakref.finalize(self, conn.close)
         return conn
 
     def close(self) -> None:
         """Close this thread's connection (it is reopened on next use)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            self._local.finalizer.detach()
             conn.close()
-        self._local.conn = None
+            self._local.conn = None
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
