@@ -240,7 +240,7 @@ def test_every_statement_class_has_a_round_trip_strategy() -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(STATEMENT_STRATEGIES))
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_round_trip_of_each_statement_type(kind: str, data: st.DataObject) -> None:
     statement = data.draw(STATEMENT_STRATEGIES[kind])
@@ -254,7 +254,7 @@ def test_round_trip_of_each_statement_type(kind: str, data: st.DataObject) -> No
     assert decoded.to_der() == built.to_der()
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.sampled_from(sorted(set(STATEMENT_STRATEGIES) - {"PkixQcSyntaxV1"})),
@@ -271,7 +271,7 @@ def test_round_trip_of_a_whole_extension_keeps_order(statements: tuple[QcStateme
     assert decoded == built
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     oid=oids().filter(lambda o: not o.dotted_string.startswith(("0.4.0.", "1.3.6.1.5.5.7.11."))),
     tag=st.integers(0, 0x1E).map(lambda n: n | 0x80),
@@ -584,13 +584,13 @@ def _never_raises(data: bytes) -> QCStatements:
     return qcs
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes_never_raise(data: bytes) -> None:
     _never_raises(data)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200).map(lambda b: b"\x30" + bytes([len(b)]) + b if len(b) < 128 else b))
 def test_random_sequences_never_raise(data: bytes) -> None:
     _never_raises(data)
@@ -620,14 +620,14 @@ FULL = QCStatements(
 ).to_der()
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(FULL) - 1))
 def test_truncated_der_never_raises(cut: int) -> None:
     qcs = _never_raises(FULL[:cut])
     assert codes(qcs) == [DefectCode.MALFORMED_EXTENSION]
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.integers(0, len(FULL) - 1), st.integers(0, 255))
 def test_single_byte_mutations_never_raise(position: int, value: int) -> None:
     mutated = bytearray(FULL)
@@ -642,7 +642,7 @@ def test_full_extension_decodes_without_defects() -> None:
     assert qcs.to_der() == FULL
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from([0x80, 0x81, 0x82, 0x86, 0x87, 0x88, 0xA0, 0xA3, 0xA4]),
     st.binary(max_size=60),
