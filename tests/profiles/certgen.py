@@ -162,6 +162,7 @@ def issue(
     validity: dt.timedelta | None = None,
     serial: int = 0x5A17E5,
     spki: Any = None,
+    issuer: x509.Name | None = None,
 ) -> x509.Certificate:
     """Issue a leaf of *profile*; ``replace={oid: (value, critical) | None}`` edits it.
 
@@ -181,7 +182,7 @@ def issue(
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject if subject is not None else prof.subject_for(holder))
-        .issuer_name(ca.cert.subject)
+        .issuer_name(issuer if issuer is not None else ca.cert.subject)
         .public_key(spki.public_key() if spki is not None else public)
         .serial_number(serial)
         .not_valid_before(start)

@@ -336,6 +336,26 @@ CASES: tuple[Case, ...] = (
     Case("etsi.en_319_412_1.semantics_identifier_absent", _CIT, _qc(_CIT, drop=_SEM_DROP)),
     # ---- EN 319 412-2
     Case(
+        "etsi.en_319_412_2.gen-4.2.3.1-2.issuer_attribute_missing",
+        _CIT,
+        _with(_CIT, issuer=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA")])),
+    ),
+    Case(
+        "etsi.en_319_412_2.gen-4.2.3.1-3.issuer_organization_identifier_equals_name",
+        _CIT,
+        _with(
+            _CIT,
+            issuer=x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "ES"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "VATES-Q2826004J"),
+                    x509.NameAttribute(NameAttributeOID.ORGANIZATION_IDENTIFIER, "VATES-Q2826004J"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "CA"),
+                ]
+            ),
+        ),
+    ),
+    Case(
         "etsi.en_319_412_2.nat-4.2.4-1.required_attribute_missing",
         _CIT,
         _with(_CIT, subject=_subject(_CIT, drop=(NameOID.COUNTRY_NAME,))),

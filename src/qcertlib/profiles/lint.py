@@ -285,6 +285,16 @@ _CODE_TABLE: tuple[tuple[str, Severity, str], ...] = (
     ),
     # -- EN 319 412-2 (natural persons; general rules reused by -3)
     (
+        f"{_NAT}.gen-4.2.3.1-2.issuer_attribute_missing",
+        _E,
+        "The issuer field lacks countryName, organizationName or commonName.",
+    ),
+    (
+        f"{_NAT}.gen-4.2.3.1-3.issuer_organization_identifier_equals_name",
+        _E,
+        "The issuer's organizationIdentifier equals its organizationName.",
+    ),
+    (
         f"{_NAT}.nat-4.2.4-1.required_attribute_missing",
         _E,
         "A natural person's subject lacks countryName, commonName or (givenName/surname "
@@ -726,6 +736,7 @@ def _lint(
         _check_basics,
         _load_extensions,
         _check_rfc5280_extensions,
+        _check_issuer,
         _check_subject,
         _check_identifiers,
         _check_key_usage,
@@ -906,6 +917,29 @@ def _check_rfc5280_extensions(ctx: _Ctx) -> None:
 
 
 # --------------------------------------------------------------------------- subject
+
+
+def _check_issuer(ctx: _Ctx) -> None:
+    issuer = ctx.cert.issuer
+    for what, oid in (
+        ("countryName", NameOID.COUNTRY_NAME),
+        ("organizationName", NameOID.ORGANIZATION_NAME),
+        ("commonName", NameOID.COMMON_NAME),
+    ):
+        if not issuer.get_attributes_for_oid(oid):
+            ctx.add(
+                f"{_NAT}.gen-4.2.3.1-2.issuer_attribute_missing",
+                f"issuer.{what}",
+                f"the issuer (the CA) must have {what}",
+            )
+    org = _attr_values(issuer, NameOID.ORGANIZATION_NAME)
+    org_id = _attr_values(issuer, NameAttributeOID.ORGANIZATION_IDENTIFIER)
+    if org and org_id and org[0] == org_id[0]:
+        ctx.add(
+            f"{_NAT}.gen-4.2.3.1-3.issuer_organization_identifier_equals_name",
+            "issuer.organizationIdentifier",
+            "the issuer's organizationIdentifier equals its organizationName",
+        )
 
 
 def _check_subject(ctx: _Ctx) -> None:
