@@ -6,9 +6,11 @@ Expected values were read from the certificates with
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from qcertlib.oids import ExtensionOID, QcTypeOID, SemanticsOID
 from qcertlib.qcstatements import (
@@ -25,7 +27,7 @@ from qcertlib.qcstatements import (
     SemanticsInformation,
     UnknownStatement,
 )
-from tests.conftest import REAL_CERTS, real_cert_path
+from tests.conftest import REAL_CERTS, real_cert_path, real_p12_bytes
 
 
 def load(name: str) -> x509.Certificate:
@@ -306,3 +308,34 @@ def test_raw_reading_returns_none_without_the_extension() -> None:
     with pytest.raises(ValueError, match=r"."):
         _ = cert.extensions
     assert QCStatements.from_certificate(cert) is None
+
+
+@pytest.mark.parametrize(
+    ("p12", "password"),
+    [
+        ("fnmt-test-99999999R-2020.p12", b"1234"),
+        ("fnmt-test-empleado-publico-00000000T-and-99999999R.p12", b"123456"),
+    ],
+)
+def test_certificates_inside_the_pkcs12_vectors_decode_like_their_pem(
+    p12: str, password: bytes
+) -> None:
+    with warnings.catch_warnings():
+        # the 2020 FNMT file is BER; SOURCES.md documents cryptography's warning about it
+        warnings.filterwarnings("ignore", message="PKCS#12 bundle could not be parsed as DER")
+        bundle = pkcs12.load_pkcs12(real_p12_bytes(p12), password)
+    certs = [
+        c.certificate for c in ([bundle.cert] if bundle.cert else []) + bundle.additional_certs
+    ]
+    pem_by_der = {load(name).public_bytes(Encoding.DER): name for name in [*EXPECTED, *CA_CERTS]}
+    leaves = 0
+    for cert in certs:
+        name = pem_by_der[cert.public_bytes(Encoding.DER)]
+        qcs = QCStatements.from_certificate(cert)
+        if name in EXPECTED:
+            leaves += 1
+            assert qcs is not None
+            assert qcs.statements == EXPECTED[name][0]
+        else:
+            assert qcs is None
+    assert leaves >= 1
