@@ -22,11 +22,14 @@ from qcertlib.cli._secrets import read_secret
 
 __all__ = [
     "issue_to_token",
+    "open_token_signer",
     "read_pin",
     "token",
     "token_issue_options",
     "token_issue_requested",
     "token_options",
+    "token_signer_options",
+    "token_signer_requested",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -347,3 +350,102 @@ def issue_to_token(
     click.echo(f"key: {key_label!r} (id {result.key.id_hex}), {origin}")
     click.echo(f"stored the certificate on token {token_label!r}")
     click.echo(f"wrote {out}")
+
+
+# -- hooks for ``qcert sign …`` (signing with a token key) ---------------------------------------
+
+_SIGN_META = "qcertlib.token.sign"
+
+
+def token_signer_options(func: F) -> F:
+    """Add ``--pkcs11-module/--token/--key-label/--chain`` to a sign command.
+
+    The values are kept in the click context; :func:`token_signer_requested` tells
+    the command to take its backend from :func:`open_token_signer`.
+    """
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        pkcs11_module: Path | None = None,
+        token_label: str | None = None,
+        key_label: str | None = None,
+        chain_file: Path | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        ctx = click.get_current_context()
+        if pkcs11_module is not None or token_label is not None or key_label is not None:
+            if pkcs11_module is None or token_label is None or key_label is None:
+                raise click.UsageError(
+                    "a token key needs --pkcs11-module, --token and --key-label together"
+                )
+            ctx.meta[_SIGN_META] = (pkcs11_module, token_label, key_label, chain_file)
+        elif chain_file is not None:
+            raise click.UsageError("--chain goes with a token key (--pkcs11-module)")
+        return func(*args, **kwargs)
+
+    options = [
+        click.option(
+            "--pkcs11-module",
+            type=_IN_FILE,
+            help="Sign with a key on this PKCS#11 token instead of a PKCS#12 file.",
+        ),
+        click.option("--token", "token_label", help="Token label (with --pkcs11-module)."),
+        click.option("--key-label", help="Label of the signing key on the token."),
+        click.option(
+            "--chain",
+            "chain_file",
+            type=_IN_FILE,
+            help="PEM file with the issuer chain (default: CA certificates found on the token).",
+        ),
+    ]
+    result: Any = wrapper
+    for option in reversed(options):
+        result = option(result)
+    return result  # type: ignore[no-any-return]
+
+
+def token_signer_requested() -> bool:
+    """True when the current ``qcert sign`` command was given a token key."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and _SIGN_META in ctx.meta
+
+
+def open_token_signer(pin_file: Path | None) -> Any:
+    """Open the :class:`~qcertlib.tokens.Pkcs11Backend` named by the sign options.
+
+    The PIN comes from ``--pin-file``, ``$QCERT_TOKEN_PIN`` or a prompt. The issuer
+    chain is ``--chain`` or, without it, the CA certificates stored on the token
+    that chain up from the signer's certificate. The caller closes the backend.
+    """
+    from qcertlib._certs import load_certificates
+    from qcertlib.errors import TokenKeyNotFoundError
+    from qcertlib.tokens import Pkcs11Backend, TokenSession
+
+    module, token_label, key_label, chain_file = click.get_current_context().meta[_SIGN_META]
+    given = load_certificates(chain_file.read_bytes()) if chain_file is not None else None
+    session = TokenSession.open(module, token_label=token_label, pin=read_pin(pin_file))
+    try:
+        key = session.find_key(label=key_label)
+        cert = session.certificate(key)
+        if cert is None:
+            raise TokenKeyNotFoundError(
+                f"key {key_label!r} has no certificate on the token: store one with"
+                " qcert token import-cert"
+            )
+        if given is not None:
+            chain: tuple[Any, ...] = tuple(given)
+        else:
+            by_subject = {c.subject: c for _, _, c in session.certificates()}
+            found: list[Any] = []
+            current = cert
+            while current.issuer != current.subject and current.issuer in by_subject:
+                current = by_subject[current.issuer]
+                if current in found:
+                    break
+                found.append(current)
+            chain = tuple(found)
+        return Pkcs11Backend(session, key, cert, chain)
+    except BaseException:
+        session.close()
+        raise

@@ -93,6 +93,7 @@ def issue_on_token(
     key_label: str,
     key_spec: KeySpec = KeySpec.EC_P256,
     always_authenticate: bool = False,
+    store_chain: bool = True,
     months: int | None = None,
     at: datetime | None = None,
 ) -> TokenIssuance:
@@ -102,8 +103,9 @@ def issue_on_token(
     that label; the CSR is signed by the token key; *ca* issues under *profile*
     (which must be a QSCD profile such as ``citizen-qscd`` or ``eorgan-seal-qscd``:
     :class:`~qcertlib.errors.ProfileError` otherwise) and the certificate replaces
-    any earlier one stored under the key's label and id. *session* must be
-    read/write.
+    any earlier one stored under the key's label and id. With *store_chain* the CA's
+    chain (issuing CA, root) is stored on the token too, as cards carry it, so
+    signing tools find it there. *session* must be read/write.
     """
     prof = CertificateAuthority.resolve_profile(profile)
     if not getattr(prof, "qscd", False):
@@ -122,4 +124,8 @@ def issue_on_token(
     csr = build_token_csr(session, key, holder, prof)
     certificate = ca.issue(prof, holder, csr, months=months, at=at)
     session.store_certificate(certificate, key=key, replace=True)
+    if store_chain:
+        for authority in ca.chain:
+            name = authority.subject.rfc4514_string()
+            session.store_ca_certificate(authority, label=name[:64])
     return TokenIssuance(certificate=certificate, key=key, key_generated=generated, csr=csr)

@@ -517,8 +517,6 @@ class TokenSession:
         (:class:`~qcertlib.errors.TokenError` otherwise). An existing certificate
         with that id is replaced only with ``replace=True``.
         """
-        pkcs11 = _p11.p11()
-        a = pkcs11.Attribute
         fmt = serialization.PublicFormat.SubjectPublicKeyInfo
         enc = serialization.Encoding.DER
         if certificate.public_key().public_bytes(enc, fmt) != self.public_key(key).public_bytes(
@@ -537,24 +535,50 @@ class TokenSession:
                 )
             for obj in existing:
                 self._call("removing the old certificate", obj.destroy)
-            serial_der = asn1_core.Integer(certificate.serial_number).dump()
-            self._call(
-                "storing the certificate",
-                self._session.create_object,
-                {
-                    a.CLASS: pkcs11.ObjectClass.CERTIFICATE,
-                    a.CERTIFICATE_TYPE: pkcs11.CertificateType.X_509,
-                    a.TOKEN: True,
-                    a.PRIVATE: False,
-                    a.MODIFIABLE: True,
-                    a.LABEL: key.label,
-                    a.ID: key.id,
-                    a.SUBJECT: certificate.subject.public_bytes(),
-                    a.ISSUER: certificate.issuer.public_bytes(),
-                    a.SERIAL_NUMBER: serial_der,
-                    a.VALUE: certificate.public_bytes(serialization.Encoding.DER),
-                },
-            )
+            self._create_certificate(certificate, label=key.label, object_id=key.id)
+
+    def store_ca_certificate(self, certificate: x509.Certificate, *, label: str) -> None:
+        """Store an issuer (CA) certificate on the token, as cards carry their chain.
+
+        Its ``CKA_ID`` is its subject key identifier (empty without one). A
+        certificate already on the token is left alone.
+        """
+        try:
+            ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            object_id = ski.value.digest
+        except x509.ExtensionNotFound:
+            object_id = b""
+        with self._lock:
+            self._check_open()
+            der = certificate.public_bytes(serialization.Encoding.DER)
+            if any(
+                c.public_bytes(serialization.Encoding.DER) == der for _, _, c in self.certificates()
+            ):
+                return
+            self._create_certificate(certificate, label=label, object_id=object_id)
+
+    def _create_certificate(
+        self, certificate: x509.Certificate, *, label: str, object_id: bytes
+    ) -> None:
+        pkcs11 = _p11.p11()
+        a = pkcs11.Attribute
+        self._call(
+            "storing the certificate",
+            self._session.create_object,
+            {
+                a.CLASS: pkcs11.ObjectClass.CERTIFICATE,
+                a.CERTIFICATE_TYPE: pkcs11.CertificateType.X_509,
+                a.TOKEN: True,
+                a.PRIVATE: False,
+                a.MODIFIABLE: True,
+                a.LABEL: label,
+                a.ID: object_id,
+                a.SUBJECT: certificate.subject.public_bytes(),
+                a.ISSUER: certificate.issuer.public_bytes(),
+                a.SERIAL_NUMBER: asn1_core.Integer(certificate.serial_number).dump(),
+                a.VALUE: certificate.public_bytes(serialization.Encoding.DER),
+            },
+        )
 
     # -- signing --------------------------------------------------------------------------
 

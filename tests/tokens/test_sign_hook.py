@@ -1,0 +1,125 @@
+"""The ``qcert sign`` hook: token options and the backend they open (on a stand-in command)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from qcertlib.cli.token import open_token_signer, token_signer_options, token_signer_requested
+from qcertlib.issuance import CertificateAuthority
+from qcertlib.signing.cades import sign_cades
+from qcertlib.signing.options import SignatureOptions
+from tests.conftest import require_tool
+from tests.tokens.conftest import MAIN, PIN, Hsm, Issued
+
+
+@click.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path))
+@token_signer_options
+def stand_in(document: Path, out: Path, pin_file: Path | None) -> None:
+    """What ``qcert sign cades`` does with the hook."""
+    if not token_signer_requested():
+        raise click.UsageError("this stand-in only signs with a token")
+    backend = open_token_signer(pin_file)
+    try:
+        out.write_bytes(sign_cades(document.read_bytes(), backend, SignatureOptions()))
+        click.echo(f"chain={len(backend.chain)} logins={backend.login_count}")
+    finally:
+        backend.close()
+
+
+@pytest.mark.oracle
+def test_sign_with_token_options_finds_the_chain_on_the_token(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    openssl = require_tool("openssl")["openssl"]
+    (tmp_path / "doc").write_bytes(b"acta")
+    (tmp_path / "pin").write_text(PIN)
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    result = CliRunner().invoke(
+        stand_in,
+        [
+            str(tmp_path / "doc"),
+            "--out",
+            str(tmp_path / "doc.p7s"),
+            "--pin-file",
+            str(tmp_path / "pin"),
+            "--pkcs11-module",
+            hsm.module,
+            "--token",
+            MAIN,
+            "--key-label",
+            "rsa",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "chain=2 logins=1" in result.output  # issuing CA and root, stored by issue_on_token
+    verified = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "doc.p7s",
+            "-content",
+            "doc",
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_explicit_chain_file(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    (tmp_path / "doc").write_bytes(b"acta")
+    (tmp_path / "chain.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
+    result = CliRunner().invoke(
+        stand_in,
+        [
+            str(tmp_path / "doc"),
+            "--out",
+            str(tmp_path / "doc.p7s"),
+            "--pkcs11-module",
+            hsm.module,
+            "--token",
+            MAIN,
+            "--key-label",
+            "ec",
+            "--chain",
+            str(tmp_path / "chain.pem"),
+        ],
+        env={"QCERT_TOKEN_PIN": PIN},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "chain=1 logins=1" in result.output
+
+
+def test_incomplete_token_options_are_a_usage_error(hsm: Hsm, tmp_path: Path) -> None:
+    (tmp_path / "doc").write_bytes(b"acta")
+    result = CliRunner().invoke(
+        stand_in, [str(tmp_path / "doc"), "--out", str(tmp_path / "x"), "--token", MAIN]
+    )
+    assert result.exit_code == 2
+    assert "together" in result.output
