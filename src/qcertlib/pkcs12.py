@@ -30,9 +30,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -103,10 +104,9 @@ class Pkcs12Compat(enum.Enum):
 #: needs three derivations per encrypted part, so a higher count would make our
 #: own loads slow without protecting a PIN that LEGACY's 3DES/SHA-1 only weakly
 #: protects anyway.
-DEFAULT_ITERATIONS: dict[Pkcs12Compat, int] = {
-    Pkcs12Compat.MODERN: 600_000,
-    Pkcs12Compat.LEGACY: 100_000,
-}
+DEFAULT_ITERATIONS: Mapping[Pkcs12Compat, int] = MappingProxyType(
+    {Pkcs12Compat.MODERN: 600_000, Pkcs12Compat.LEGACY: 100_000}
+)
 
 
 @dataclass(frozen=True, slots=True)
