@@ -157,3 +157,25 @@ def test_openssl_ts_signs_and_verifies_with_our_tsa(qcert_pki: TestPKI, tmp_path
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "Verification: OK" in verify.stdout
+
+
+def test_pkilint_finds_no_warning_in_the_pki_certificates(qcert_pki: TestPKI) -> None:
+    tools = require_tool("lint_pkix_cert", "lint_pkix_signer_signee_cert_chain")
+    directory = qcert_pki.directory
+    for stem in ("root", "ca", "ocsp", "tsa"):
+        result = run(
+            [tools["lint_pkix_cert"], "lint", "-s", "WARNING", str(directory / f"{stem}.pem")]
+        )
+        assert result.returncode == 0, f"{stem}: {result.stdout}"
+    for signer, signee in (("root.pem", "ca.pem"), ("ca.pem", "leaves/citizen.pem")):
+        result = run(
+            [
+                tools["lint_pkix_signer_signee_cert_chain"],
+                "lint",
+                "-s",
+                "WARNING",
+                str(directory / signer),
+                str(directory / signee),
+            ]
+        )
+        assert result.returncode == 0, f"{signer} -> {signee}: {result.stdout}"
