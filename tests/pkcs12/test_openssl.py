@@ -206,3 +206,15 @@ def test_cryptography_reads_our_files(pki: Pki) -> None:
         assert bundle.cert.certificate == pki.leaf
         assert bundle.cert.friendly_name == b"alice"
         assert [c.certificate for c in bundle.additional_certs] == [pki.root]
+
+
+@pytest.mark.oracle
+def test_openssl_reads_our_file_with_default_iterations(pki: Pki, tmp_path: Path) -> None:
+    openssl = require_tool("openssl")["openssl"]
+    path = tmp_path / "default.p12"
+    path.write_bytes(dump_pkcs12(pki.store(), "1234"))
+    result = run([openssl, "pkcs12", "-info", "-noout", "-in", str(path), "-passin", "pass:1234"])
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "MAC: sha256, Iteration 600000" in out
+    assert "AES-256-CBC, Iteration 600000, PRF hmacWithSHA256" in out
