@@ -27,12 +27,9 @@ def stand_in(document: Path, out: Path, pin_file: Path | None) -> None:
     """What ``qcert sign cades`` does with the hook."""
     if not token_signer_requested():
         raise click.UsageError("this stand-in only signs with a token")
-    backend = open_token_signer(pin_file)
-    try:
-        out.write_bytes(sign_cades(document.read_bytes(), backend, SignatureOptions()))
-        click.echo(f"chain={len(backend.chain)} logins={backend.login_count}")
-    finally:
-        backend.close()
+    backend = open_token_signer(pin_file)  # closed when the click context ends
+    out.write_bytes(sign_cades(document.read_bytes(), backend, SignatureOptions()))
+    click.echo(f"chain={len(backend.chain)} logins={backend.login_count}")
 
 
 @pytest.mark.oracle
@@ -123,3 +120,71 @@ def test_incomplete_token_options_are_a_usage_error(hsm: Hsm, tmp_path: Path) ->
     )
     assert result.exit_code == 2
     assert "together" in result.output
+
+
+@pytest.mark.oracle
+def test_qcert_sign_cades_with_a_token_key(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    from qcertlib.cli import main
+    from qcertlib.tokens import TokenSession
+
+    openssl = require_tool("openssl")["openssl"]
+    (tmp_path / "doc").write_bytes(b"acta de la sesion")
+    (tmp_path / "pin").write_text(PIN)
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    args = [
+        "sign",
+        "cades",
+        str(tmp_path / "doc"),
+        "--out",
+        str(tmp_path / "doc.p7s"),
+        "--pin-file",
+        str(tmp_path / "pin"),
+        "--pkcs11-module",
+        hsm.module,
+        "--token",
+        MAIN,
+        "--key-label",
+        "ec",
+    ]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    verified = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "doc.p7s",
+            "-content",
+            "doc",
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+    # the command logged out: a new session logs in again
+    with TokenSession.open(hsm.module, token_label=MAIN, pin=PIN) as session:
+        assert session.login_count == 1
+    both = CliRunner().invoke(main, [*args, "--p12", str(tmp_path / "pin")])
+    assert both.exit_code == 2
+    assert "either --p12 or --pkcs11-module" in both.output
+    wrong = CliRunner().invoke(
+        main,
+        [*args[:5], "--pkcs11-module", hsm.module, "--token", MAIN, "--key-label", "ec"],
+        env={"QCERT_TOKEN_PIN": "0000"},
+    )
+    assert wrong.exit_code == 2
+    assert "PIN is incorrect" in wrong.output

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from qcertlib.cli._secrets import read_secret
+from qcertlib.cli.token import open_token_signer, token_signer_options, token_signer_requested
 
 __all__ = ["sign", "verify"]
 
@@ -77,9 +78,8 @@ def sign() -> None:
 @click.option(
     "--p12",
     "p12",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="PKCS#12 file with the signer's key, certificate and chain.",
+    help="PKCS#12 file with the signer's key, certificate and chain (or a token key below).",
 )
 @click.option(
     "--pin-file",
@@ -113,9 +113,10 @@ def sign() -> None:
     default="sha256",
     show_default=True,
 )
+@token_signer_options  # issue 9: --pkcs11-module/--token/--key-label/--chain
 def cades(
     input_path: Path,
-    p12: Path,
+    p12: Path | None,
     pin_file: Path | None,
     out: Path,
     level: str,
@@ -133,16 +134,19 @@ def cades(
     sig_level = SignatureLevel.parse(level)
     if sig_level.at_least(SignatureLevel.B_T) and not tsa_url:
         raise click.UsageError(f"--level {sig_level.value} needs --tsa URL")
+    token = token_signer_requested()  # issue 9: the key is on a PKCS#11 token
+    if (p12 is None) != token:
+        raise click.UsageError("give either --p12 or --pkcs11-module/--token/--key-label")
     try:
         size = input_path.stat().st_size
-        p12_bytes = p12.read_bytes()
+        p12_bytes = p12.read_bytes() if p12 is not None else b""
     except OSError as exc:
         raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     if size == 0:
         raise _fail(SigningError(f"{input_path} is empty: refusing to sign an empty file"))
-    pin = read_secret(pin_file, env_var="QCERT_PIN", what="PIN") or ""
+    pin = "" if token else read_secret(pin_file, env_var="QCERT_PIN", what="PIN") or ""
     try:
-        backend = Pkcs12Backend.from_bytes(p12_bytes, pin)
+        backend = open_token_signer(pin_file) if token else Pkcs12Backend.from_bytes(p12_bytes, pin)
         options = SignatureOptions(level=sig_level, digest=DigestAlgorithm(digest), tsa_url=tsa_url)
         p7s = sign_cades(input_path, backend, options, detached=detached)
         write_atomic(out, p7s, mode=0o644)

@@ -416,7 +416,8 @@ def open_token_signer(pin_file: Path | None) -> Any:
 
     The PIN comes from ``--pin-file``, ``$QCERT_TOKEN_PIN`` or a prompt. The issuer
     chain is ``--chain`` or, without it, the CA certificates stored on the token
-    that chain up from the signer's certificate. The caller closes the backend.
+    that chain up from the signer's certificate. The backend is closed (logged
+    out) when the command's click context ends, whatever happens.
     """
     from qcertlib._certs import load_certificates
     from qcertlib.errors import TokenKeyNotFoundError
@@ -445,7 +446,9 @@ def open_token_signer(pin_file: Path | None) -> Any:
                     break
                 found.append(current)
             chain = tuple(found)
-        return Pkcs11Backend(session, key, cert, chain)
+        backend = Pkcs11Backend(session, key, cert, chain)
     except BaseException:
         session.close()
         raise
+    click.get_current_context().call_on_close(backend.close)
+    return backend
