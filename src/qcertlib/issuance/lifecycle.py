@@ -20,6 +20,7 @@ renewal and generation codes.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from qcertlib.errors import (
     AlreadyRevokedError,
@@ -61,9 +63,13 @@ __all__ = [
     "Redemption",
     "Renewal",
     "build_crl",
+    "holder_from_dict",
+    "holder_to_dict",
     "new_code",
+    "package",
     "redeem",
     "renew",
+    "renewal_opens_at",
     "revoke",
 ]
 
@@ -272,8 +278,6 @@ def renew(
 
 
 def _spec_like(public_key: Any) -> KeySpec:
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
     if isinstance(public_key, rsa.RSAPublicKey):
         return {3072: KeySpec.RSA_3072, 4096: KeySpec.RSA_4096}.get(
             public_key.key_size, KeySpec.RSA_2048
@@ -296,7 +300,7 @@ class PendingRequest:
     """
 
     profile: str
-    holder: Any
+    holder: Holder
     months: int | None = None
     key_spec: KeySpec = KeySpec.RSA_2048
 
@@ -321,7 +325,7 @@ class Redemption:
         )
 
 
-def _holder_id(holder: Any) -> str:
+def _holder_id(holder: Holder) -> str:
     nif = getattr(holder, "nif", None)
     if not isinstance(nif, str) or not nif:
         raise TypeError("holder must have a 'nif'")
@@ -357,7 +361,7 @@ def new_code(
     if ttl <= timedelta(0):
         raise ValueError("the code lifetime must be positive")
     created = _now(at)
-    code = "".join(_secrets_choice(CODE_ALPHABET) for _ in range(length))
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
     if isinstance(target, PendingRequest):
         ca.resolve_profile(target.profile)  # unknown profile -> ProfileError now, not later
         if private_key is not None:
@@ -419,12 +423,6 @@ def _store_code(
         key_blob=key_blob,
     )
     return code
-
-
-def _secrets_choice(alphabet: str) -> str:
-    import secrets
-
-    return secrets.choice(alphabet)
 
 
 def _spki(public_key: Any) -> bytes:
@@ -562,8 +560,6 @@ def _deliver(
             loaded = serialization.load_pem_private_key(key_blob, password=code.encode("utf-8"))
         except ValueError:
             raise KeyFileError("the escrowed key cannot be decrypted") from None
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
         if not isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise KeyFileError("the escrowed key has an unsupported type")
         key = loaded
