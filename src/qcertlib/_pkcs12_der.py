@@ -114,7 +114,11 @@ class Tlv:
             return self.content
         if _depth > MAX_DEPTH:
             raise Asn1Error("OCTET STRING nested too deeply")
-        return b"".join(piece.octets(_depth + 1) for piece in self.children())
+        pieces = self.children()
+        for piece in pieces:
+            if not piece.is_universal(OCTET_STRING):
+                raise Asn1Error("a piece of a constructed OCTET STRING is not an OCTET STRING")
+        return b"".join(piece.octets(_depth + 1) for piece in pieces)
 
     def as_int(self) -> int:
         self.expect(INTEGER, constructed=False)

@@ -242,16 +242,19 @@ class KeyStore:
         pool = list(self.certificates)
         chain: list[x509.Certificate] = []
         seen = {current.fingerprint(_SHA256)}
-        while current.subject != current.issuer:
-            issuer = _find_issuer(current, pool)
-            if issuer is None:
-                break
-            fingerprint = issuer.fingerprint(_SHA256)
-            if fingerprint in seen:
-                break
-            seen.add(fingerprint)
-            chain.append(issuer)
-            current = issuer
+        try:
+            while current.subject != current.issuer:
+                issuer = _find_issuer(current, pool)
+                if issuer is None:
+                    break
+                fingerprint = issuer.fingerprint(_SHA256)
+                if fingerprint in seen:
+                    break
+                seen.add(fingerprint)
+                chain.append(issuer)
+                current = issuer
+        except ValueError:  # a name cryptography cannot parse ends the chain there
+            pass
         return tuple(chain)
 
     @classmethod
