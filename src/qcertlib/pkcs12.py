@@ -442,6 +442,10 @@ def _open(data: bytes, password: str | None) -> codec.OpenedPfx:
 def load_pkcs12(data: bytes, password: str | bytes | None) -> KeyStore:
     """Load a PKCS#12 file: every key with its certificate, plus the other certificates.
 
+    Plain and shrouded key bags, X.509 certificate bags, nested safe-contents bags and
+    the friendlyName / localKeyId attributes are read; CRL and secret bags are skipped
+    (:func:`inspect_pkcs12` lists them).
+
     Raises :class:`~qcertlib.errors.Pkcs12PasswordError`,
     :class:`~qcertlib.errors.Pkcs12CorruptError` or
     :class:`~qcertlib.errors.Pkcs12UnsupportedError` (all
