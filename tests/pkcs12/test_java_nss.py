@@ -76,10 +76,9 @@ def test_pk12util_imports_our_file(pki: Pki, tmp_path: Path, compat: Pkcs12Compa
     assert "PKCS12 IMPORT SUCCESSFUL" in out
     keys = run([tools["certutil"], "-K", "-d", f"sql:{db}"])
     assert keys.returncode == 0, keys.stderr
-    assert "rsa" in keys.stdout
-    assert "ec" in keys.stdout
-    assert "alice" in keys.stdout
-    assert "bob" in keys.stdout
+    lines = {line.split()[-1]: line.split() for line in keys.stdout.splitlines() if "<" in line}
+    assert lines["alice"][2] == "rsa"  # "< 0> rsa <key id> alice"
+    assert lines["bob"][2] == "ec"
     certs = run([tools["certutil"], "-L", "-d", f"sql:{db}"])
     assert "alice" in certs.stdout
     assert "u,u,u" in certs.stdout
