@@ -150,14 +150,18 @@ def run(
 
 
 def to_ber(element: asn1.Tlv) -> bytes:
-    """Constructed elements -> indefinite length; OCTET STRINGs > 64 bytes -> chunks."""
+    """Re-encode as Windows and FNMT do: constructed elements with indefinite lengths,
+    OCTET STRINGs (and the [0] IMPLICIT encrypted content) over 64 bytes in pieces."""
     head = element.raw[: element.content_start - element.start]
     ident = head[:1]
     if element.constructed:
         body = b"".join(to_ber(child) for child in element.children())
         return ident + b"\x80" + body + b"\x00\x00"
-    if element.is_universal(asn1.OCTET_STRING) and len(element.content) > 64:
+    chunked = element.is_universal(asn1.OCTET_STRING) or element.is_context(0)
+    if chunked and len(element.content) > 64:
         content = element.content
         pieces = [content[i : i + 64] for i in range(0, len(content), 64)]
-        return b"\x24\x80" + b"".join(asn1.octet_string(p) for p in pieces) + b"\x00\x00"
+        constructed_ident = bytes([ident[0] | 0x20])
+        body = b"".join(asn1.octet_string(p) for p in pieces)
+        return constructed_ident + b"\x80" + body + b"\x00\x00"
     return element.raw
