@@ -301,3 +301,56 @@ def test_wrong_code_counts_tries(pki: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "2 tries left" in result.stderr
+
+
+def test_pki_with_an_organization_identifier_still_lints_clean(tmp_path: Path) -> None:
+    tools = require_tool("lint_etsi_cert")
+    made = qcert(
+        "pki",
+        "init",
+        tmp_path / "p",
+        "--key",
+        "ec-p256",
+        "--name",
+        "ISTEC PRUEBAS",
+        "--org-id",
+        "VATES-A40573396",
+    )
+    assert made.exit_code == 0, made.output
+    ca = x509.load_pem_x509_certificate((tmp_path / "p" / "ca.pem").read_bytes())
+    org_id = ca.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_IDENTIFIER)
+    assert [a.value for a in org_id] == ["VATES-A40573396"]
+    (tmp_path / "pin").write_text(PIN)
+    out = tmp_path / "c.pem"
+    issued = qcert(
+        "issue",
+        "citizen",
+        tmp_path / "p",
+        *CITIZEN_ARGS,
+        "--key",
+        "ec-p256",
+        "--out",
+        out,
+        "--pin-file",
+        tmp_path / "pin",
+    )
+    assert issued.exit_code == 0, issued.output
+    linted = run(
+        [
+            tools["lint_etsi_cert"],
+            "lint",
+            "-t",
+            "NCP-NATURAL-PERSON-CERTIFICATE",
+            "-s",
+            "ERROR",
+            str(out),
+        ]
+    )
+    assert linted.returncode == 0, linted.stdout
+
+
+def test_invalid_organization_identifier_is_refused(tmp_path: Path) -> None:
+    made = qcert("pki", "init", tmp_path / "p", "--key", "ec-p256", "--org-id", "VATES-A4057339X")
+    assert made.exit_code == 2
+    assert "control character" in made.stderr
+    assert not (tmp_path / "p" / "config.json").exists()

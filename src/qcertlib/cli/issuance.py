@@ -135,6 +135,11 @@ def pki() -> None:
 @click.option("--name", default="qcertlib Test PKI", show_default=True, help="PKI name (O).")
 @click.option("--country", default="ES", show_default=True, help="Country of the CA names.")
 @click.option(
+    "--org-id",
+    default=None,
+    help="organizationIdentifier of the CA names, e.g. VATES-A40573396 (eIDAS Annex I (b)).",
+)
+@click.option(
     "--key",
     "key_type",
     default="rsa3072",
@@ -153,6 +158,7 @@ def pki_init(
     directory: Path,
     name: str,
     country: str,
+    org_id: str | None,
     key_type: str,
     base_url: str,
     passphrase_file: Path | None,
@@ -175,6 +181,7 @@ def pki_init(
         directory,
         name=name,
         country=country,
+        organization_identifier=org_id,
         key_spec=spec,
         base_url=base_url,
         passphrase=passphrase or None,

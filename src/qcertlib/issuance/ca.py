@@ -135,14 +135,19 @@ class PkiFiles:
         return self.directory / f"{name}.key"
 
 
-def _name(common_name: str, organization: str, country: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
+def _name(
+    common_name: str, organization: str, country: str, organization_identifier: str | None = None
+) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+    ]
+    if organization_identifier:
+        attributes.append(
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, organization_identifier)
+        )
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
 
 
 def _ski(public_key: Any) -> x509.SubjectKeyIdentifier:
@@ -255,6 +260,7 @@ class CertificateAuthority:
         *,
         name: str = "qcertlib Test PKI",
         country: str = "ES",
+        organization_identifier: str | None = None,
         key_spec: KeySpec = KeySpec.RSA_3072,
         base_url: str = "http://pki.example.com",
         passphrase: str | None = None,
@@ -266,6 +272,9 @@ class CertificateAuthority:
         (2 years) and the TSA signer (5 years), all starting at *at* (default: now),
         writes their certificates and keys, ``config.json`` and the registry.
         Without *passphrase* the keys are written unencrypted: a test PKI.
+        *organization_identifier* (e.g. ``VATES-A40573396`` as ACCV's 2023 CAs carry)
+        is added to the CA names: eIDAS Annex I (b) wants the QTSP's registration
+        number there; it must differ from *name* (ETSI GEN-4.2.3.1-3).
         """
         start = _now(at)
         target = Path(directory)
@@ -273,6 +282,12 @@ class CertificateAuthority:
             raise ValueError("country must be an ISO 3166 two-letter upper-case code")
         if not name.strip():
             raise ValueError("the PKI name must not be empty")
+        if organization_identifier is not None:
+            from qcertlib.identifiers import parse_etsi_identifier
+
+            parse_etsi_identifier(organization_identifier, legal=True)  # IdentifierError
+            if organization_identifier == name:
+                raise ValueError("the organizationIdentifier must differ from the name (O)")
         base = base_url.rstrip("/")
         if not base.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http:// or https:// URL")
@@ -287,7 +302,7 @@ class CertificateAuthority:
         tsa_key = generate_key(key_spec)
         not_before = start - timedelta(minutes=5)
 
-        root_name = _name(f"{name} Root CA", name, country)
+        root_name = _name(f"{name} Root CA", name, country, organization_identifier)
         root = (
             x509.CertificateBuilder()
             .subject_name(root_name)
@@ -303,7 +318,7 @@ class CertificateAuthority:
         )
         ca_cert = (
             x509.CertificateBuilder()
-            .subject_name(_name(f"{name} Issuing CA", name, country))
+            .subject_name(_name(f"{name} Issuing CA", name, country, organization_identifier))
             .issuer_name(root.subject)
             .public_key(ca_key.public_key())
             .serial_number(random_serial())
@@ -333,7 +348,7 @@ class CertificateAuthority:
             .sign(root_key, _hash_for(root_key))
         )
         ocsp_cert = _service_cert(
-            subject=_name(f"{name} OCSP Responder", name, country),
+            subject=_name(f"{name} OCSP Responder", name, country, organization_identifier),
             public_key=ocsp_key.public_key(),
             issuer=ca_cert,
             issuer_key=ca_key,
@@ -344,7 +359,7 @@ class CertificateAuthority:
             base=base,
         )
         tsa_cert = _service_cert(
-            subject=_name(f"{name} TSA", name, country),
+            subject=_name(f"{name} TSA", name, country, organization_identifier),
             public_key=tsa_key.public_key(),
             issuer=ca_cert,
             issuer_key=ca_key,
@@ -368,6 +383,7 @@ class CertificateAuthority:
             "format": 1,
             "name": name,
             "country": country,
+            "organization_identifier": organization_identifier,
             "base_url": base,
             "key_spec": key_spec.value,
             "created_at": start.isoformat(),
