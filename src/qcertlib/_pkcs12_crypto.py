@@ -20,6 +20,7 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4, TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherAlgorithm, algorithms, modes
@@ -173,7 +174,9 @@ def pkcs12_kdf(
 ) -> bytes:
     """RFC 7292 B.2: *purpose* 1 = key, 2 = IV, 3 = MAC key."""
     _check_iterations(iterations)
-    hasher: Callable[[bytes], hashlib._Hash] = getattr(hashlib, digest)
+    hasher: Callable[[bytes], hashlib._Hash] = getattr(hashlib, digest, None) or partial(
+        hashlib.new, digest
+    )
     u = hasher(b"").digest_size
     v = hasher(b"").block_size
     d = bytes([purpose]) * v

@@ -109,6 +109,8 @@ def _openssl_export(openssl: str, pki: Pki, tmp_path: Path, pin: str, *extra: st
         (("-legacy", "-certpbe", "PBE-SHA1-RC4-128"), "SHA1", "pbeWithSHAAnd128BitRC4"),
         (("-macalg", "sha512", "-iter", "3000"), "SHA512", AES256),
         (("-macalg", "sha384",), "SHA384", AES256),
+        (("-macalg", "sha224",), "SHA224", AES256),
+        (("-macalg", "sha512-224",), "SHA512/224", AES256),
         (("-keypbe", "aes-128-cbc", "-certpbe", "aes-128-cbc"), "SHA256",
          "PBES2/PBKDF2-hmacWithSHA256/aes-128-cbc"),
         (("-keypbe", "des-ede3-cbc", "-certpbe", "des-ede3-cbc"), "SHA256",
