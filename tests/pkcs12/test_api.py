@@ -299,3 +299,26 @@ def test_nested_safe_contents_and_other_bags_are_read(pki: Pki) -> None:
     assert info.mac is None
     assert [b.kind for b in info.bags] == ["key", "certificate", "secret"]
     assert info.bags[0].key_type == "RSA 2048"
+
+
+@pytest.mark.parametrize("prf", ["sha1", "sha512"])
+def test_pbes2_with_other_prfs(pki: Pki, prf: str) -> None:
+    # hmacWithSHA1 is the PBKDF2 default: its AlgorithmIdentifier is then omitted
+    import dataclasses
+
+    from qcertlib import _pkcs12_codec as codec
+    from qcertlib import _pkcs12_crypto as pcrypto
+
+    params = dataclasses.replace(pcrypto.new_pbes2_aes256(3), prf=prf)
+    data = codec.build_pfx(
+        keys=[codec.BagSpec(_priv(KeyEntry(pki.leaf_key, None)), "k", b"1")],
+        certificates=[codec.BagSpec(pki.leaf.public_bytes(serialization.Encoding.DER), "k", b"1")],
+        password="1234",
+        key_pbe=params,
+        cert_pbe=params,
+        mac_digest="sha512",
+        mac_iterations=3,
+    )
+    assert load_pkcs12(data, "1234").key.certificate == pki.leaf
+    info = inspect_pkcs12(data)
+    assert info.bags[-1].encryption == f"PBES2/PBKDF2-hmacWith{prf.upper()}/aes-256-cbc"
