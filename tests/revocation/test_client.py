@@ -15,6 +15,7 @@ from qcertlib.errors import RevocationUnavailable
 from qcertlib.revocation import (
     FailMode,
     OcspResponder,
+    OpenSslIndexSource,
     RevocationCache,
     RevocationPolicy,
     RevocationStatus,
@@ -201,3 +202,62 @@ def test_against_the_openssl_responder(pki: GeneratedPki) -> None:
     assert revoked.status is Status.REVOKED
     assert revoked.reason is x509.ReasonFlags.key_compromise
     assert revoked.revocation_time == pki.revoked[pki.leaves[1].serial_number][0]
+
+
+def test_check_many_batches_several_certificates_per_ocsp_request(
+    pki: GeneratedPki, responder: OcspResponder
+) -> None:
+    with _service(pki, responder) as peer:
+        url = peer.url + "/ocsp"
+        leaves = [make_leaf(pki, f"b {i}", pki.ca_key.public_key(), ocsp_url=url) for i in range(7)]
+        source = responder.source
+        assert isinstance(source, OpenSslIndexSource)
+        pki.leaves.extend(leaves)
+        pki.revoke(len(pki.leaves) - 1)  # the last new leaf is revoked
+        policy = RevocationPolicy(ocsp_batch=3, use_crl=False, fail_mode=FailMode.HARD)
+        results = check_many([(leaf, pki.ca) for leaf in leaves], policy)
+    statuses = [r.status for r in results if isinstance(r, RevocationStatus)]
+    assert statuses == [Status.GOOD] * 6 + [Status.REVOKED]
+    assert len(peer.requests) == 3  # 7 certificates in batches of 3
+
+
+def test_batch_against_the_openssl_responder(pki: GeneratedPki) -> None:
+    tools = require_tool("openssl")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    leaves = [make_leaf(pki, f"m {i}", pki.ca_key.public_key(), ocsp_url=url) for i in range(4)]
+    pki.leaves.extend(leaves)
+    pki.revoke(len(pki.leaves) - 2)
+    proc = subprocess.Popen(
+        [
+            tools["openssl"],
+            "ocsp",
+            "-index",
+            str(pki.path("index.txt")),
+            "-port",
+            str(port),
+            "-rsigner",
+            str(pki.path("ocsp.pem")),
+            "-rkey",
+            str(pki.path("ocsp.key")),
+            "-CA",
+            str(pki.path("ca.pem")),
+            "-nrequest",
+            "2",
+            "-ndays",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_openssl_ready(proc)
+        policy = RevocationPolicy(ocsp_batch=4, use_crl=False, fail_mode=FailMode.HARD, timeout=5)
+        results = check_many([(leaf, pki.ca) for leaf in leaves], policy)
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
+        assert proc.stderr is not None
+        proc.stderr.close()
+    statuses = [r.status for r in results if isinstance(r, RevocationStatus)]
+    assert statuses == [Status.GOOD, Status.GOOD, Status.REVOKED, Status.GOOD]

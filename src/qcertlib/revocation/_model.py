@@ -100,6 +100,11 @@ class RevocationPolicy:
     size (``max_ocsp_size`` / ``max_crl_size`` bytes). ``clock_skew`` is tolerated on
     every time comparison; ``max_age`` bounds how old an OCSP response's thisUpdate
     may be (always applied when set; responses without nextUpdate need it).
+    ``concurrency`` bounds the OCSP requests in flight in bulk checks;
+    ``ocsp_batch`` > 1 lets :func:`~qcertlib.revocation.check_many` put that many
+    certificates of one issuer into a single OCSP request (RFC 6960 allows it;
+    ``qcert serve`` and ``openssl ocsp`` answer such requests, some CA responders
+    do not, so the default is 1).
     """
 
     fail_mode: FailMode = FailMode.SOFT
@@ -113,6 +118,7 @@ class RevocationPolicy:
     max_age: timedelta | None = timedelta(days=7)
     ocsp_hash: hashes.HashAlgorithm = field(default_factory=hashes.SHA1)
     concurrency: int = 16
+    ocsp_batch: int = 1
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
@@ -121,6 +127,8 @@ class RevocationPolicy:
             raise ValueError("size limits must be positive")
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if not 1 <= self.ocsp_batch <= 64:
+            raise ValueError("ocsp_batch must be between 1 and 64")
         if not isinstance(self.ocsp_hash, hashes.SHA1 | hashes.SHA256):
             raise ValueError("ocsp_hash must be SHA1 or SHA256")
 

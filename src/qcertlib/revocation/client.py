@@ -58,7 +58,13 @@ from qcertlib.revocation._model import (
     Status,
 )
 from qcertlib.revocation.crl import Crl, load_crl, verify_crl
-from qcertlib.revocation.ocsp import OcspResult, build_request, verify_response
+from qcertlib.revocation.ocsp import (
+    OcspResult,
+    build_multi_request,
+    build_request,
+    verify_response,
+    verify_responses,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -510,6 +516,7 @@ class AsyncRevocationChecker:
         self._own_client = client is None
         self._inflight: dict[str, asyncio.Task[Crl]] = {}
         self._semaphore: asyncio.Semaphore | None = None
+        self._prefetched: dict[tuple[str, int, bytes], OcspResult] = {}
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -622,6 +629,12 @@ class AsyncRevocationChecker:
         plan = _plan(cert, issuer, policy, ocsp_url, crls, at)
         for url in plan.ocsp:
             key = _ocsp_key(plan, url)
+            prefetched = self._prefetched.pop(key, None)
+            if prefetched is not None:
+                decided = _accept_ocsp(plan, url, prefetched, self.cache)
+                if decided is not None:
+                    return decided
+                continue
             cached = (
                 self.cache.get_ocsp(key, plan.at)
                 if policy.nonce is not NoncePolicy.REQUIRED
@@ -665,6 +678,10 @@ class AsyncRevocationChecker:
         so one bad certificate does not hide the others.
         """
 
+        pairs = list(items)
+        if self.policy.ocsp_batch > 1:
+            await self._prefetch_batches(pairs, at)
+
         async def one(
             cert: x509.Certificate, issuer: x509.Certificate
         ) -> RevocationStatus | RevocationError:
@@ -673,7 +690,58 @@ class AsyncRevocationChecker:
             except RevocationError as exc:
                 return exc
 
-        return list(await asyncio.gather(*(one(c, i) for c, i in items)))
+        try:
+            return list(await asyncio.gather(*(one(c, i) for c, i in pairs)))
+        finally:
+            self._prefetched.clear()
+
+    async def _prefetch_batches(
+        self, pairs: list[tuple[x509.Certificate, x509.Certificate]], at: datetime | None
+    ) -> None:
+        """Ask for several certificates per OCSP request; results feed :meth:`check`.
+
+        Certificates are grouped by (first http OCSP URL, issuer). A batch that fails
+        as a whole leaves its certificates to the one-by-one path.
+        """
+        policy = self.policy
+        groups: dict[tuple[str, bytes], list[_Plan]] = {}
+        for cert, issuer in pairs:
+            plan = _plan(cert, issuer, policy, None, None, at)
+            if plan.ocsp:
+                groups.setdefault((plan.ocsp[0], _issuer_id(issuer)), []).append(plan)
+
+        async def batch(url: str, plans: list[_Plan]) -> None:
+            issuer = plans[0].issuer
+            certs = [p.cert for p in plans]
+            der, nonce = build_multi_request(
+                certs, issuer, with_nonce=policy.nonce is not NoncePolicy.OFF
+            )
+            if self._semaphore is None:
+                self._semaphore = asyncio.Semaphore(policy.concurrency)
+            try:
+                async with self._semaphore:
+                    body = await self._fetch("POST", url, der, policy.max_ocsp_size)
+                results = verify_responses(
+                    body,
+                    certs,
+                    issuer,
+                    nonce=nonce,
+                    nonce_policy=policy.nonce,
+                    at=plans[0].at,
+                    clock_skew=policy.clock_skew,
+                    max_age=policy.max_age,
+                )
+            except RevocationError:
+                return
+            for plan, result in zip(plans, results, strict=True):
+                if isinstance(result, OcspResult):
+                    self._prefetched[_ocsp_key(plan, url)] = result
+
+        jobs = []
+        for (url, _issuer), plans in groups.items():
+            for start in range(0, len(plans), policy.ocsp_batch):
+                jobs.append(batch(url, plans[start : start + policy.ocsp_batch]))
+        await asyncio.gather(*jobs)
 
 
 def check(

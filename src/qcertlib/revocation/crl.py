@@ -115,6 +115,7 @@ class Crl:
     _crl: x509.CertificateRevocationList = field(repr=False, compare=False)
     _tbs: bytes = field(repr=False, compare=False)
     _index: dict[bytes, int] = field(repr=False, compare=False)
+    _verified_by: set[bytes] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def is_delta(self) -> bool:
@@ -235,12 +236,15 @@ def verify_crl(
     if usage is not None and not usage.crl_sign:
         raise RevocationResponseError("the issuer's keyUsage does not allow signing CRLs")
     raw = crl._crl
-    try:
-        sig_hash = raw.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        sig_hash = None
-    if not _signature_ok(issuer.public_key(), raw.signature, crl._tbs, sig_hash):
-        raise RevocationResponseError("CRL signature does not verify with the issuer's key")
+    issuer_id = issuer.public_bytes(serialization.Encoding.DER)
+    if issuer_id not in crl._verified_by:  # the signature is checked once per issuer
+        try:
+            sig_hash = raw.signature_hash_algorithm
+        except UnsupportedAlgorithm:
+            sig_hash = None
+        if not _signature_ok(issuer.public_key(), raw.signature, crl._tbs, sig_hash):
+            raise RevocationResponseError("CRL signature does not verify with the issuer's key")
+        crl._verified_by.add(issuer_id)
     if crl.this_update > now + clock_skew:
         raise RevocationResponseError(
             f"CRL thisUpdate {crl.this_update.isoformat()} is in the future"

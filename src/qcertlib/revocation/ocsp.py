@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -25,17 +26,19 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from qcertlib.errors import RevocationResponseError
-from qcertlib.revocation._der import spki_key_bits
+from qcertlib.revocation._der import encode_tlv, spki_key_bits
 from qcertlib.revocation._model import CertStatus, NoncePolicy, Status
 
 __all__ = [
     "CertId",
     "OcspRequestData",
     "OcspResult",
+    "build_multi_request",
     "build_request",
     "cert_id",
     "issuer_key_hash",
     "verify_response",
+    "verify_responses",
 ]
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
@@ -162,6 +165,32 @@ def _is_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
     return response.responder_name == cert.subject
 
 
+_ISSUED_BY: dict[tuple[bytes, bytes], bool] = {}
+
+
+def _check_issued_by(candidate: x509.Certificate, issuer: x509.Certificate) -> None:
+    """Check that *issuer* signed *candidate* (memoised: bulk checks see one delegate)."""
+    key = (
+        candidate.public_bytes(serialization.Encoding.DER),
+        issuer.public_bytes(serialization.Encoding.DER),
+    )
+    verdict = _ISSUED_BY.get(key)
+    if verdict is None:
+        try:
+            candidate.verify_directly_issued_by(issuer)
+            verdict = True
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            verdict = False
+        if len(_ISSUED_BY) > 1024:
+            _ISSUED_BY.clear()
+        _ISSUED_BY[key] = verdict
+    if not verdict:
+        raise RevocationResponseError(
+            "OCSP responder is not authorized: its certificate's signature does not "
+            "verify with the issuer's key"
+        )
+
+
 def _authorized_responder(
     response: ocsp.OCSPResponse, issuer: x509.Certificate, at: datetime, skew: timedelta
 ) -> x509.Certificate:
@@ -176,13 +205,7 @@ def _authorized_responder(
                 "OCSP responder is not authorized: its certificate was not issued by the "
                 "certificate's issuer"
             )
-        try:
-            candidate.verify_directly_issued_by(issuer)
-        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-            raise RevocationResponseError(
-                "OCSP responder is not authorized: its certificate's signature does not "
-                "verify with the issuer's key"
-            ) from None
+        _check_issued_by(candidate, issuer)
         try:
             eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
@@ -212,23 +235,15 @@ def _nonce_of(response: ocsp.OCSPResponse) -> bytes | None:
         return None
 
 
-def verify_response(
+def _parse_and_authenticate(
     der: bytes,
-    cert: x509.Certificate,
     issuer: x509.Certificate,
-    *,
-    nonce: bytes | None = None,
-    nonce_policy: NoncePolicy = NoncePolicy.PREFERRED,
-    at: datetime | None = None,
-    clock_skew: timedelta = timedelta(minutes=5),
-    max_age: timedelta | None = None,
-) -> OcspResult:
-    """Parse and fully verify an OCSP response about *cert* (issued by *issuer*).
-
-    *nonce* is the nonce sent in the request (``None`` if none was sent). Raises
-    :class:`~qcertlib.errors.RevocationResponseError` when any check fails.
-    """
-    now = at if at is not None else datetime.now(UTC)
+    nonce: bytes | None,
+    nonce_policy: NoncePolicy,
+    now: datetime,
+    clock_skew: timedelta,
+) -> tuple[ocsp.OCSPResponse, list[ocsp.OCSPSingleResponse], x509.Certificate]:
+    """Parse, check status, responder authorization, signature and nonce."""
     if now.tzinfo is None:
         raise ValueError("'at' must be timezone-aware")
     try:
@@ -247,27 +262,6 @@ def verify_response(
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise RevocationResponseError(f"OCSP response is malformed: {exc}") from None
 
-    single = None
-    ids: dict[str, CertId] = {}
-    for candidate in singles:
-        name = candidate.hash_algorithm.name
-        if name not in _HASHES:
-            continue
-        if name not in ids:
-            ids[name] = cert_id(cert, issuer, name)
-        wanted = ids[name]
-        if (
-            candidate.serial_number == wanted.serial_number
-            and candidate.issuer_key_hash == wanted.issuer_key_hash
-            and candidate.issuer_name_hash == wanted.issuer_name_hash
-        ):
-            single = candidate
-            break
-    if single is None:
-        raise RevocationResponseError(
-            "OCSP response is for another certificate: no SingleResponse matches the CertID"
-        )
-
     responder = _authorized_responder(response, issuer, now, clock_skew)
     if not _signature_ok(responder.public_key(), signature, tbs, sig_hash):
         raise RevocationResponseError("OCSP response signature does not verify")
@@ -281,7 +275,36 @@ def verify_response(
                 )
         elif nonce is not None and got != nonce:
             raise RevocationResponseError("OCSP response nonce does not match the request")
+    return response, singles, responder
 
+
+def _single_result(
+    response: ocsp.OCSPResponse,
+    singles: list[ocsp.OCSPSingleResponse],
+    responder: x509.Certificate,
+    der: bytes,
+    serial_number: int,
+    issuer_hashes: dict[str, tuple[bytes, bytes]],
+    now: datetime,
+    clock_skew: timedelta,
+    max_age: timedelta | None,
+) -> OcspResult:
+    """Find the SingleResponse for *serial_number* and check its freshness."""
+    single = None
+    for candidate in singles:
+        hashes_for = issuer_hashes.get(candidate.hash_algorithm.name)
+        if (
+            hashes_for is not None
+            and candidate.serial_number == serial_number
+            and candidate.issuer_name_hash == hashes_for[0]
+            and candidate.issuer_key_hash == hashes_for[1]
+        ):
+            single = candidate
+            break
+    if single is None:
+        raise RevocationResponseError(
+            "OCSP response is for another certificate: no SingleResponse matches the CertID"
+        )
     this_update = single.this_update_utc
     next_update = single.next_update_utc
     if this_update > now + clock_skew:
@@ -301,7 +324,6 @@ def verify_response(
         raise RevocationResponseError(
             "OCSP response has no nextUpdate and no maximum age is configured"
         )
-
     state = single.certificate_status
     if state is ocsp.OCSPCertStatus.GOOD:
         status = CertStatus.good()
@@ -312,3 +334,138 @@ def verify_response(
     else:
         status = CertStatus.unknown()
     return OcspResult(status, response.produced_at_utc, this_update, next_update, responder, der)
+
+
+def _issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
+    name_der = issuer.subject.public_bytes()
+    return {
+        name: (hashlib.new(name, name_der).digest(), issuer_key_hash(issuer, name))
+        for name in _HASHES
+    }
+
+
+def verify_response(
+    der: bytes,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    nonce: bytes | None = None,
+    nonce_policy: NoncePolicy = NoncePolicy.PREFERRED,
+    at: datetime | None = None,
+    clock_skew: timedelta = timedelta(minutes=5),
+    max_age: timedelta | None = None,
+) -> OcspResult:
+    """Parse and fully verify an OCSP response about *cert* (issued by *issuer*).
+
+    *nonce* is the nonce sent in the request (``None`` if none was sent). Raises
+    :class:`~qcertlib.errors.RevocationResponseError` when any check fails.
+    """
+    now = at if at is not None else datetime.now(UTC)
+    response, singles, responder = _parse_and_authenticate(
+        der, issuer, nonce, nonce_policy, now, clock_skew
+    )
+    return _single_result(
+        response,
+        singles,
+        responder,
+        der,
+        cert.serial_number,
+        _issuer_hashes(issuer),
+        now,
+        clock_skew,
+        max_age,
+    )
+
+
+def verify_responses(
+    der: bytes,
+    certs: Sequence[x509.Certificate],
+    issuer: x509.Certificate,
+    *,
+    nonce: bytes | None = None,
+    nonce_policy: NoncePolicy = NoncePolicy.PREFERRED,
+    at: datetime | None = None,
+    clock_skew: timedelta = timedelta(minutes=5),
+    max_age: timedelta | None = None,
+) -> list[OcspResult | RevocationResponseError]:
+    """Verify one OCSP response that answers for several certificates of *issuer*.
+
+    The response as a whole (status, responder, signature, nonce) must verify, else
+    :class:`~qcertlib.errors.RevocationResponseError` is raised; the per-certificate
+    part (matching SingleResponse, freshness) gives one result or error per
+    certificate, in order.
+    """
+    now = at if at is not None else datetime.now(UTC)
+    response, singles, responder = _parse_and_authenticate(
+        der, issuer, nonce, nonce_policy, now, clock_skew
+    )
+    hashes_of_issuer = _issuer_hashes(issuer)
+    results: list[OcspResult | RevocationResponseError] = []
+    for cert in certs:
+        try:
+            results.append(
+                _single_result(
+                    response,
+                    singles,
+                    responder,
+                    der,
+                    cert.serial_number,
+                    hashes_of_issuer,
+                    now,
+                    clock_skew,
+                    max_age,
+                )
+            )
+        except RevocationResponseError as exc:
+            results.append(exc)
+    return results
+
+
+def build_multi_request(
+    certs: Sequence[x509.Certificate],
+    issuer: x509.Certificate,
+    *,
+    nonce: bytes | None = None,
+    with_nonce: bool = True,
+) -> tuple[bytes, bytes | None]:
+    """One DER OCSPRequest for several certificates of *issuer* (SHA-1 CertIDs).
+
+    RFC 6960 allows several Requests in one OCSPRequest; ``qcert serve`` and
+    ``openssl ocsp`` answer them, some CA responders do not. Returns
+    ``(der, nonce)``.
+    """
+    if not certs:
+        raise ValueError("at least one certificate is needed")
+    name_hash = hashlib.sha1(issuer.subject.public_bytes()).digest()  # noqa: S324 - RFC 5019
+    key_hash = issuer_key_hash(issuer, "sha1")
+    prefix = (
+        bytes.fromhex("300906052b0e03021a0500")
+        + encode_tlv(0x04, name_hash)
+        + encode_tlv(0x04, key_hash)
+    )
+    requests = b"".join(
+        encode_tlv(
+            0x30,
+            encode_tlv(
+                0x30,
+                prefix
+                + encode_tlv(
+                    0x02,
+                    c.serial_number.to_bytes(
+                        c.serial_number.bit_length() // 8 + 1, "big", signed=True
+                    ),
+                ),
+            ),
+        )
+        for c in certs
+    )
+    extensions = b""
+    if with_nonce:
+        nonce = nonce if nonce is not None else os.urandom(16)
+        value = encode_tlv(0x04, encode_tlv(0x04, nonce))
+        ext = encode_tlv(0x30, bytes.fromhex("06092b0601050507300102") + value)
+        extensions = encode_tlv(0xA2, encode_tlv(0x30, ext))
+    else:
+        nonce = None
+    tbs = encode_tlv(0x30, encode_tlv(0x30, requests) + extensions)
+    return encode_tlv(0x30, tbs), nonce
