@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from asn1crypto import cms
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from qcertlib.errors import ValidationInputError
 from qcertlib.signing import SignatureLevel, SignatureOptions, SignaturePolicy
@@ -213,3 +214,103 @@ def test_openssl_made_cades_is_validated(pki: Pki, tmp_path: Path) -> None:
     assert report.signatures[0].level is SignatureLevel.B_B
     tampered = validate_cms((tmp_path / "x.p7s").read_bytes(), DATA[:-1], policy)
     assert tampered.subindication is SubIndication.HASH_FAILURE
+
+
+def _crl(issuer: x509.Certificate, key: object, serial: int, when: datetime) -> bytes:
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(when - timedelta(hours=3))
+        .next_update(when + timedelta(days=7))
+        .add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        )
+    )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+
+
+def test_revoked_after_the_timestamp_still_passes(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    later = datetime.now(UTC) + timedelta(hours=2)
+    crl = _crl(pki.ca, pki.base.ca.key, pki.ec_cert.serial_number, later)
+    backend = SoftwareKeyBackend(pki.ec_key, pki.ec_cert, pki.chain)
+    p7s = sign_cades(
+        DATA,
+        backend,
+        SignatureOptions(level=SignatureLevel.B_LT),
+        timestamper=tsa,
+        revocation=[RevocationData(crls=(crl, pki.crls_der[1]))],
+    )
+    report = validate_cms(p7s, DATA, trust)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_text()
+    sig = report.signatures[0]
+    assert sig.revocation_status is RevocationStatus.REVOKED
+    assert any("after the timestamped signing time" in m for m in sig.messages)
+
+
+def test_revoked_issuing_ca(pki: Pki, tsa: TsaResponder, trust: ValidationPolicy) -> None:
+    root_key = pki.base.ca.load_signer_key("root")
+    root_crl = _crl(pki.root, root_key, pki.ca.serial_number, pki.base.at)
+    p7s = sign_cades(
+        DATA,
+        SoftwareKeyBackend(pki.ec_key, pki.ec_cert, pki.chain),
+        SignatureOptions(level=SignatureLevel.B_LT),
+        timestamper=tsa,
+        revocation=[RevocationData(crls=(pki.crls_der[0], root_crl))],
+    )
+    report = validate_cms(p7s, DATA, trust)
+    assert report.indication is Indication.INDETERMINATE
+    assert report.subindication is SubIndication.REVOKED_CA_NO_POE
+
+
+def test_timestamp_proves_existence_after_expiry(pki: Pki, tsa: TsaResponder) -> None:
+    p7s = _sign(pki, tsa, SignatureLevel.B_LT)
+    future = pki.ec_cert.not_valid_after_utc + timedelta(days=400)
+    with_ts = validate_cms(p7s, DATA, ValidationPolicy(trust_roots=(pki.root,), at=future))
+    assert with_ts.indication is Indication.TOTAL_PASSED, with_ts.to_text()
+    without = validate_cms(
+        _sign(pki, tsa, SignatureLevel.B_B),
+        DATA,
+        ValidationPolicy(trust_roots=(pki.root,), at=future, check_revocation=False),
+    )
+    assert without.indication is Indication.INDETERMINATE
+    assert without.subindication is SubIndication.OUT_OF_BOUNDS_NO_POE
+
+
+def _foreign_tsa() -> TsaResponder:
+    """A TSA with a self-signed certificate (critical timeStamping EKU) nobody trusts."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Foreign TSA")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return TsaResponder(key, cert, policy=x509.ObjectIdentifier("1.2.3.4"))
+
+
+def test_untrusted_timestamp_is_ignored(pki: Pki) -> None:
+    p7s = sign_cades(
+        DATA,
+        SoftwareKeyBackend(pki.ec_key, pki.ec_cert, pki.chain),
+        SignatureOptions(level=SignatureLevel.B_T),
+        timestamper=_foreign_tsa(),
+    )
+    policy = ValidationPolicy(trust_roots=(pki.root,), check_revocation=False)
+    report = validate_cms(p7s, DATA, policy)
+    assert report.indication is Indication.TOTAL_PASSED
+    sig = report.signatures[0]
+    assert sig.level is SignatureLevel.B_B
+    assert sig.timestamp_time is None
+    assert any("timestamp ignored" in m and "does not chain" in m for m in sig.messages)
