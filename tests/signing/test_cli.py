@@ -133,3 +133,22 @@ def test_verify_unreadable_input_is_typed(files: Path, content: bytes) -> None:
     )
     assert res.exit_code == 2
     assert "ValidationInputError" in res.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("bad.pdf", b"%PDF-1.7\ngarbage\n", "PDF"),
+        ("bad.xml", b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>', "DTD"),
+    ],
+)
+def test_verify_dispatches_pdf_and_xml_by_content(
+    files: Path, name: str, content: bytes, needle: str
+) -> None:
+    (files / name).write_bytes(content)
+    res = CliRunner().invoke(
+        main, ["verify", str(files / name), "--trust", str(files / "root.pem")]
+    )
+    assert res.exit_code == 2
+    assert "ValidationInputError" in res.output
+    assert needle in res.output

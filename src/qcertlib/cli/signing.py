@@ -212,11 +212,11 @@ def verify(
         if kind == "pdf":
             from qcertlib.validation import validate_pdf
 
-            report = validate_pdf(data, policy)
+            report = validate_pdf(data, policy, name=file.name)
         elif kind == "xml":
             from qcertlib.validation import validate_xml
 
-            report = validate_xml(data, policy)
+            report = validate_xml(data, policy, content=original, name=file.name)
         else:
             from qcertlib.validation import validate_cms
 
