@@ -115,7 +115,7 @@ class Crl:
     _crl: x509.CertificateRevocationList = field(repr=False, compare=False)
     _tbs: bytes = field(repr=False, compare=False)
     _index: dict[bytes, int] = field(repr=False, compare=False)
-    _verified_by: set[bytes] = field(default_factory=set, repr=False, compare=False)
+    _verified_by: set[x509.Certificate] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def is_delta(self) -> bool:
@@ -210,6 +210,26 @@ def load_crl(data: bytes) -> Crl:
         raise RevocationResponseError(f"CRL is malformed: {exc}") from None
 
 
+def _verify_issuer(crl: Crl, issuer: x509.Certificate) -> None:
+    if crl.issuer != issuer.subject:
+        raise RevocationResponseError(
+            f"CRL issuer {crl.issuer.rfc4514_string()!r} is not the certificate's issuer"
+        )
+    try:
+        usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.crl_sign:
+        raise RevocationResponseError("the issuer's keyUsage does not allow signing CRLs")
+    raw = crl._crl
+    try:
+        sig_hash = raw.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        sig_hash = None
+    if not _signature_ok(issuer.public_key(), raw.signature, crl._tbs, sig_hash):
+        raise RevocationResponseError("CRL signature does not verify with the issuer's key")
+
+
 def verify_crl(
     crl: Crl,
     issuer: x509.Certificate,
@@ -225,26 +245,9 @@ def verify_crl(
     Raises :class:`~qcertlib.errors.RevocationResponseError`.
     """
     now = at if at is not None else datetime.now(UTC)
-    if crl.issuer != issuer.subject:
-        raise RevocationResponseError(
-            f"CRL issuer {crl.issuer.rfc4514_string()!r} is not the certificate's issuer"
-        )
-    try:
-        usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        usage = None
-    if usage is not None and not usage.crl_sign:
-        raise RevocationResponseError("the issuer's keyUsage does not allow signing CRLs")
-    raw = crl._crl
-    issuer_id = issuer.public_bytes(serialization.Encoding.DER)
-    if issuer_id not in crl._verified_by:  # the signature is checked once per issuer
-        try:
-            sig_hash = raw.signature_hash_algorithm
-        except UnsupportedAlgorithm:
-            sig_hash = None
-        if not _signature_ok(issuer.public_key(), raw.signature, crl._tbs, sig_hash):
-            raise RevocationResponseError("CRL signature does not verify with the issuer's key")
-        crl._verified_by.add(issuer_id)
+    if issuer not in crl._verified_by:  # issuer-dependent checks: once per issuer
+        _verify_issuer(crl, issuer)
+        crl._verified_by.add(issuer)
     if crl.this_update > now + clock_skew:
         raise RevocationResponseError(
             f"CRL thisUpdate {crl.this_update.isoformat()} is in the future"
