@@ -15,6 +15,8 @@ the first login.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import hmac
 import importlib
@@ -209,14 +211,95 @@ def token_error(exc: BaseException, *, what: str, token: Any | None = None) -> T
     return TokenError(f"the token refused {what}: {_describe(exc)}")
 
 
+class _FunctionList(ctypes.Structure):
+    """``CK_FUNCTION_LIST`` (PKCS#11 v2.40): a version, then 68 function pointers."""
+
+    _fields_ = (
+        ("major", ctypes.c_ubyte),
+        ("minor", ctypes.c_ubyte),
+        ("functions", ctypes.c_void_p * 68),
+    )
+
+
+_C_LOGIN_INDEX = 18  # C_Login in CK_FUNCTION_LIST
+_C_LOGOUT_INDEX = 19
+_CKU_USER = 1
+_LoginFn = ctypes.CFUNCTYPE(
+    ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_ulong
+)
+_LogoutFn = ctypes.CFUNCTYPE(ctypes.c_ulong, ctypes.c_ulong)
+_RAW: dict[str, tuple[Any, Any]] = {}
+
+
+def _raw_functions(module_path: str) -> tuple[Any, Any]:
+    """``C_Login`` / ``C_Logout`` of an already loaded module, from its function list.
+
+    python-pkcs11 only logs in while opening a session and leaves that session open
+    when the PIN is wrong; calling ``C_Login`` on a session we opened lets us close
+    it again. ``dlopen`` returns the handle python-pkcs11 already holds.
+    """
+    found = _RAW.get(module_path)
+    if found is None:
+        dll = ctypes.CDLL(module_path)
+        get_list = dll.C_GetFunctionList
+        get_list.argtypes = [ctypes.POINTER(ctypes.POINTER(_FunctionList))]
+        get_list.restype = ctypes.c_ulong
+        table = ctypes.POINTER(_FunctionList)()
+        if get_list(ctypes.byref(table)) != 0 or not table:
+            raise TokenError(f"the PKCS#11 module {module_path} gives no function list")
+        functions = table.contents.functions
+        found = (_LoginFn(functions[_C_LOGIN_INDEX]), _LogoutFn(functions[_C_LOGOUT_INDEX]))
+        _RAW[module_path] = found
+    return found
+
+
+# CK_RV values C_Login returns (PKCS#11 v2.40 §11.6); never shown to the user.
+_CKR_PIN_INCORRECT = 0xA0
+_CKR_PIN_INVALID = 0xA1
+_CKR_PIN_LEN_RANGE = 0xA2
+_CKR_PIN_EXPIRED = 0xA3
+_CKR_PIN_LOCKED = 0xA4
+_CKR_USER_ALREADY_LOGGED_IN = 0x100
+_CKR_USER_PIN_NOT_INITIALIZED = 0x102
+_CKR_TOKEN_NOT_PRESENT = 0xE0
+_CKR_DEVICE_REMOVED = 0x32
+_CKR_FUNCTION_CANCELED = 0x50
+
+
+def _login_error(rv: int, token: Any) -> TokenError:
+    if rv == _CKR_PIN_INCORRECT:
+        return _pin_incorrect(token)
+    if rv in (_CKR_PIN_INVALID, _CKR_PIN_LEN_RANGE):
+        return _pin_incorrect(token, " (its length or characters are not accepted by the token)")
+    if rv == _CKR_PIN_LOCKED:
+        return TokenPinLockedError(
+            "the PIN is locked: unblock it with the PUK / SO PIN before signing"
+        )
+    if rv == _CKR_PIN_EXPIRED:
+        return TokenError("the PIN has expired: change it before using the token")
+    if rv == _CKR_USER_ALREADY_LOGGED_IN:
+        return TokenError(
+            "the token is already logged in by other code in this process;"
+            " qcertlib cannot check the PIN: close that session first"
+        )
+    if rv == _CKR_USER_PIN_NOT_INITIALIZED:
+        return TokenError("the user PIN of this token is not initialised")
+    if rv in (_CKR_TOKEN_NOT_PRESENT, _CKR_DEVICE_REMOVED):
+        return TokenNotPresentError("the token was removed while logging in")
+    if rv == _CKR_FUNCTION_CANCELED:
+        return TokenError("the PIN entry was cancelled")
+    return TokenError("the token refused the login")
+
+
 class _Login:
     """One C_Login per (module, token) in this process, shared by reference count."""
 
-    __slots__ = ("fingerprint", "refs", "session")
+    __slots__ = ("fingerprint", "logout", "refs", "session")
 
-    def __init__(self, session: Any, fingerprint: bytes) -> None:
+    def __init__(self, session: Any, fingerprint: bytes, logout: Any) -> None:
         self.session = session
         self.fingerprint = fingerprint
+        self.logout = logout
         self.refs = 1
 
 
@@ -255,15 +338,17 @@ class _LoginRegistry:
                     "the PIN is locked: unblock it with the PUK / SO PIN before signing"
                 )
             try:
-                session = token.open(user_pin=pin)
-            except pkcs11.exceptions.UserAlreadyLoggedIn:
-                raise TokenError(
-                    "the token is already logged in by other code in this process;"
-                    " qcertlib cannot check the PIN: close that session first"
-                ) from None
-            except pkcs11.exceptions.PKCS11Error as exc:
-                raise token_error(exc, what="logging in", token=token) from None
-            self._logins[key] = _Login(session, fp)
+                session = token.open()  # a plain session; C_Login below, so a wrong PIN
+            except pkcs11.exceptions.PKCS11Error as exc:  # leaves no session behind
+                raise token_error(exc, what="opening a session", token=token) from None
+            login_fn, logout_fn = _raw_functions(str(lib.so))
+            raw_pin = pin.encode("utf-8") if isinstance(pin, str) else None
+            rv = login_fn(int(session.handle), _CKU_USER, raw_pin, len(raw_pin or b""))
+            if rv != 0:
+                with contextlib.suppress(pkcs11.exceptions.PKCS11Error):
+                    session.close()
+                raise _login_error(int(rv), token)
+            self._logins[key] = _Login(session, fp, logout_fn)
             return LoginHandle(self, key), True
 
     def release(self, key: tuple[str, int, bytes]) -> None:
@@ -275,10 +360,9 @@ class _LoginRegistry:
             if login.refs > 0:
                 return
             del self._logins[key]
-            try:
-                login.session.close()  # C_Logout + C_CloseSession
-            except p11().exceptions.PKCS11Error:
-                pass  # the token went away: nothing left to log out
+            login.logout(int(login.session.handle))  # the token may be gone: ignore rv
+            with contextlib.suppress(p11().exceptions.PKCS11Error):
+                login.session.close()
 
 
 _REGISTRY = _LoginRegistry()
