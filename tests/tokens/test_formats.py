@@ -76,7 +76,7 @@ def test_cades_from_token_verifies_with_openssl_cms(
     assert bad.returncode != 0
 
 
-def _no_aia_chain(
+def no_aia_chain(
     public_key: PublicKey,
 ) -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurvePrivateKey]:
     """A root and a leaf for the token key without AIA/CRLDP: pdfsig then judges only the
@@ -133,7 +133,7 @@ def test_pades_from_token_is_valid_for_pdfsig(
     certutil = require_tool("certutil", "pdfsig")["certutil"]
     with TokenSession.open(hsm.module, token_label=MAIN, pin=PIN) as session:
         public = session.public_key(session.find_key(label=label))
-    root, leaf, _ = _no_aia_chain(public)
+    root, leaf, _ = no_aia_chain(public)
     (tmp_path / "root.pem").write_bytes(root.public_bytes(Encoding.PEM))
     db = tmp_path / "nssdb"
     db.mkdir()

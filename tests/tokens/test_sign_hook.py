@@ -188,3 +188,104 @@ def test_qcert_sign_cades_with_a_token_key(
     )
     assert wrong.exit_code == 2
     assert "PIN is incorrect" in wrong.output
+
+
+@pytest.mark.oracle
+def test_qcert_sign_pades_with_a_token_key(hsm: Hsm, tmp_path: Path) -> None:
+    from qcertlib.cli import main
+    from qcertlib.issuance import KeySpec
+    from qcertlib.tokens import TokenSession
+    from tests.signing_docs.conftest import make_pdf
+    from tests.signing_docs.test_pades import assert_valid_trusted, pdfsig
+    from tests.tokens.conftest import SPARE
+    from tests.tokens.test_formats import no_aia_chain
+
+    certutil = require_tool("certutil", "pdfsig")["certutil"]
+    with TokenSession.open(hsm.module, token_label=SPARE, pin=PIN, rw=True) as session:
+        key = session.generate_key(KeySpec.RSA_3072, label="pdf-cli")
+        root, leaf, _ = no_aia_chain(session.public_key(key))
+        session.store_certificate(leaf, key=key)
+        session.store_ca_certificate(root, label="pdf root")
+    (tmp_path / "root.pem").write_bytes(root.public_bytes(Encoding.PEM))
+    db = tmp_path / "nssdb"
+    db.mkdir()
+    subprocess.run([certutil, "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+    subprocess.run(
+        [
+            certutil,
+            "-A",
+            "-d",
+            f"sql:{db}",
+            "-n",
+            "root",
+            "-t",
+            "C,C,C",
+            "-i",
+            str(tmp_path / "root.pem"),
+        ],
+        check=True,
+    )
+    (tmp_path / "in.pdf").write_bytes(make_pdf())
+    (tmp_path / "pin").write_text(PIN)
+    result = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            "pades",
+            str(tmp_path / "in.pdf"),
+            "--out",
+            str(tmp_path / "out.pdf"),
+            "--pin-file",
+            str(tmp_path / "pin"),
+            "--pkcs11-module",
+            hsm.module,
+            "--token",
+            SPARE,
+            "--key-label",
+            "pdf-cli",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    sigs = pdfsig(tmp_path / "out.pdf", f"sql:{db}")
+    assert len(sigs) == 1
+    assert_valid_trusted(sigs[0])
+
+
+@pytest.mark.oracle
+def test_qcert_sign_xades_with_a_token_key(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    from qcertlib.cli import main
+
+    xmlsec1 = require_tool("xmlsec1")["xmlsec1"]
+    (tmp_path / "in.xml").write_bytes(b'<Acta xmlns="urn:example"><Punto>1</Punto></Acta>')
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    (tmp_path / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
+    result = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            "xades",
+            str(tmp_path / "in.xml"),
+            "--out",
+            str(tmp_path / "out.xml"),
+            "--pkcs11-module",
+            hsm.module,
+            "--token",
+            MAIN,
+            "--key-label",
+            "rsa",
+        ],
+        env={"QCERT_TOKEN_PIN": PIN},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    checked = subprocess.run(
+        [xmlsec1, "--verify", "--trusted-pem", "root.pem", "--untrusted-pem", "ca.pem", "out.xml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
