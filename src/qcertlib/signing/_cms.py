@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from asn1crypto import algos, cms, core, tsp
+from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -24,10 +24,8 @@ __all__ = [
     "attr_values",
     "crypto_cert",
     "digest_algorithm_id",
-    "ess_cert_id_v2",
     "find_certificate",
     "mechanism_for",
-    "set_der",
     "signature_algorithm_id",
     "signed_attrs_der",
     "signing_certificate_matches",
@@ -131,11 +129,6 @@ def verify_signature(
     return False
 
 
-def set_der(attrs: cms.CMSAttributes) -> bytes:
-    """DER of a set of attributes with the universal SET tag (what is hashed and signed)."""
-    return bytes(cms.CMSAttributes.load(attrs.untag().dump()).dump())
-
-
 def signed_attrs_der(signer_info: cms.SignerInfo) -> bytes:
     """The signed attributes exactly as received, re-tagged as SET (RFC 5652, 5.4)."""
     contents = signer_info["signed_attrs"].contents
@@ -168,21 +161,6 @@ def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
 def crypto_cert(cert: asn1_x509.Certificate) -> x509.Certificate:
     """asn1crypto -> cryptography certificate."""
     return x509.load_der_x509_certificate(cert.dump())
-
-
-def ess_cert_id_v2(cert: x509.Certificate, alg: DigestAlgorithm) -> tsp.ESSCertIDv2:
-    """ESSCertIDv2 with issuerSerial for ``cert`` (RFC 5035)."""
-    a = asn1_cert(cert)
-    return tsp.ESSCertIDv2(
-        {
-            "hash_algorithm": {"algorithm": alg.value},
-            "cert_hash": alg.digest(cert.public_bytes(serialization.Encoding.DER)),
-            "issuer_serial": {
-                "issuer": [asn1_x509.GeneralName({"directory_name": a.issuer})],
-                "serial_number": a.serial_number,
-            },
-        }
-    )
 
 
 def signing_certificate_matches(signed_attrs: Any, cert: x509.Certificate) -> bool | None:
@@ -422,3 +400,32 @@ def check_prehashed(
             "certificate (wrong key or mechanism?)"
         ) from None
     raise SigningError(f"unsupported signer key type {type(key).__name__}")
+
+
+# -- hand-made DER for the hot path (asn1crypto re-encodes nested SETs very slowly) --
+
+
+def der_tlv(tag: int, content: bytes) -> bytes:
+    """One DER element."""
+    return bytes([tag]) + _der_length(len(content)) + content
+
+
+def der_set_of(elements: Iterable[bytes]) -> bytes:
+    """A DER SET OF: elements sorted by their encodings (X.690 11.6)."""
+    return der_tlv(0x31, b"".join(sorted(elements)))
+
+
+def encode_attribute(dotted: str, values: Sequence[bytes]) -> bytes:
+    """Attribute ::= SEQUENCE { attrType OID, attrValues SET OF ANY } from value DERs."""
+    return der_tlv(0x30, core.ObjectIdentifier(dotted).dump() + der_set_of(values))
+
+
+def signing_certificate_v2_der(cert: x509.Certificate, alg: DigestAlgorithm) -> bytes:
+    """SigningCertificateV2 { certs { ESSCertIDv2 (hash, issuerSerial) } } (RFC 5035)."""
+    cert_der = cert.public_bytes(serialization.Encoding.DER)
+    general_names = der_tlv(0x30, der_tlv(0xA4, cert.issuer.public_bytes()))
+    issuer_serial = der_tlv(0x30, general_names + core.Integer(cert.serial_number).dump())
+    # hashAlgorithm DEFAULT sha256 is omitted in DER
+    hash_alg = b"" if alg is DigestAlgorithm.SHA256 else digest_algorithm_id(alg).dump()
+    ess = der_tlv(0x30, hash_alg + der_tlv(0x04, alg.digest(cert_der)) + issuer_serial)
+    return der_tlv(0x30, der_tlv(0x30, ess))

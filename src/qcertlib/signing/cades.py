@@ -58,6 +58,11 @@ __all__ = [
 SIGNATURE_POLICY_IDENTIFIER = "1.2.840.113549.1.9.16.2.15"
 _SPURI = "1.2.840.113549.1.9.16.5.1"
 _CHUNK = 1024 * 1024
+_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+_DATA = "1.2.840.113549.1.7.1"
 
 
 def _hash_document(document: bytes | str | Path, alg: DigestAlgorithm) -> tuple[bytes, int]:
@@ -195,17 +200,16 @@ def prepare_cades(
         content_digest = alg.digest(content)
     when = options.signing_time or datetime.now(UTC)
     attrs = [
-        _cms.attribute("content_type", ["data"]),
-        _cms.attribute("signing_time", [_signing_time(when)]),
-        _cms.attribute("message_digest", [content_digest]),
-        _cms.attribute(
-            "signing_certificate_v2", [{"certs": [_cms.ess_cert_id_v2(signer_cert, alg)]}]
+        _cms.encode_attribute(_CONTENT_TYPE, [core.ObjectIdentifier(_DATA).dump()]),
+        _cms.encode_attribute(_SIGNING_TIME, [_signing_time(when).dump()]),
+        _cms.encode_attribute(_MESSAGE_DIGEST, [_cms.der_tlv(0x04, content_digest)]),
+        _cms.encode_attribute(
+            _SIGNING_CERTIFICATE_V2, [_cms.signing_certificate_v2_der(signer_cert, alg)]
         ),
     ]
     if options.policy is not None:
-        attrs.append(_policy_attribute(options.policy))
-    signed_attrs = cms.CMSAttributes(attrs)
-    attrs_der = _cms.set_der(signed_attrs)
+        attrs.append(_policy_attribute(options.policy).dump())
+    attrs_der = _cms.der_set_of(attrs)
     fields = {
         "attrs": attrs_der,
         "cert": signer_cert.public_bytes(serialization.Encoding.DER),

@@ -45,6 +45,12 @@ __all__ = [
     "verify_token",
 ]
 
+_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+_TST_INFO = "1.2.840.113549.1.9.16.1.4"
+
 TIMESTAMP_QUERY_TYPE = "application/timestamp-query"
 TIMESTAMP_REPLY_TYPE = "application/timestamp-reply"
 
@@ -541,18 +547,20 @@ class TsaResponder:
             )
         tst_der = bytes(tsp.TSTInfo(fields).dump())
         sig_alg = self.signature_digest
-        attrs = cms.CMSAttributes(
+        attrs_der = _cms.der_set_of(
             [
-                _cms.attribute("content_type", ["tst_info"]),
-                _cms.attribute("signing_time", [cms.Time({"generalized_time": gen_time})]),
-                _cms.attribute("message_digest", [sig_alg.digest(tst_der)]),
-                _cms.attribute(
-                    "signing_certificate_v2",
-                    [{"certs": [_cms.ess_cert_id_v2(self.certificate, sig_alg)]}],
+                _cms.encode_attribute(_CONTENT_TYPE, [core.ObjectIdentifier(_TST_INFO).dump()]),
+                _cms.encode_attribute(_SIGNING_TIME, [core.GeneralizedTime(gen_time).dump()]),
+                _cms.encode_attribute(
+                    _MESSAGE_DIGEST, [_cms.der_tlv(0x04, sig_alg.digest(tst_der))]
+                ),
+                _cms.encode_attribute(
+                    _SIGNING_CERTIFICATE_V2,
+                    [_cms.signing_certificate_v2_der(self.certificate, sig_alg)],
                 ),
             ]
         )
-        attrs_der = _cms.set_der(attrs)
+        attrs = cms.CMSAttributes.load(attrs_der)
         (signature,) = self._backend.sign_digests([sig_alg.digest(attrs_der)], sig_alg)
         si = _cms.build_signer_info(
             self.certificate, sig_alg, attrs, signature, self._backend.mechanism
