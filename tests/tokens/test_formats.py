@@ -221,3 +221,33 @@ def test_xades_from_token_verifies_with_xmlsec1(
         [*args, "signed.xml"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert bad.returncode != 0
+
+
+@pytest.mark.oracle
+def test_batch_core_signs_200_documents_with_one_token_login(
+    hsm: Hsm, issued: dict[str, Issued], ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """The batch core (BatchSigner) with the token backend: 200 CAdES, one login."""
+    from qcertlib.batch import BatchJob, BatchSigner, BatchStatus
+
+    openssl = require_tool("openssl")["openssl"]
+    (tmp_path / "in").mkdir()
+    jobs = []
+    for i in range(200):
+        path = tmp_path / "in" / f"doc{i:03}.txt"
+        path.write_bytes(f"documento {i}\n".encode())
+        jobs.append(BatchJob.into(path, tmp_path / "out", "cades"))
+    with Pkcs11Backend.open(
+        hsm.module, token_label=MAIN, pin=PIN, key_label="rsa", chain=ca.chain
+    ) as backend:
+        results = list(BatchSigner(backend, SignatureOptions(), executor="threads").sign_all(jobs))
+        assert backend.login_count == 1
+    assert [r.status for r in results] == [BatchStatus.OK] * 200
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    for job in jobs[::40]:
+        args = [openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", str(job.output)]
+        args += ["-content", str(job.input), "-CAfile", "root.pem", "-purpose", "any"]
+        ok = subprocess.run(
+            [*args, "-out", "/dev/null"], cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+        assert ok.returncode == 0, ok.stderr
