@@ -9,7 +9,9 @@ token, then for RSA-2048 and EC P-256 prints:
   (:class:`~qcertlib.signing.backends.SoftwareKeyBackend`);
 * ``CAdES batch``: N documents through the three stages — ``prepare_cades`` for
   each, ONE ``sign_digests`` call for all, ``finish_cades`` for each;
-* the token's login count after the batches (must be 1).
+* ``batch core``: the same N documents as files through
+  :class:`~qcertlib.batch.BatchSigner` (threads executor);
+* the token's login count after all the batches (must be 1).
 
 Usage: ``python benchmarks/bench_pkcs11.py [-n 200]``. Needs softhsm2 and the
 ``pkcs11`` extra; prints a note and exits 0 when SoftHSM2 is not installed.
@@ -74,9 +76,11 @@ def main() -> int:
 
 
 def _measure(
-    backend: SignerBackend, digests: list[bytes], documents: list[bytes]
-) -> tuple[float, float]:
-    """Best of 3: (digests signed per second, CAdES documents per second)."""
+    backend: SignerBackend, digests: list[bytes], documents: list[bytes], work: Path
+) -> tuple[float, float, float]:
+    """Best of 3: digests signed per second, CAdES documents per second (three stages
+    in this thread), CAdES documents per second through the batch core (files)."""
+    from qcertlib.batch import BatchJob, BatchSigner
     from qcertlib.signing.cades import finish_cades, prepare_cades
     from qcertlib.signing.options import DigestAlgorithm, SignatureOptions
 
@@ -97,11 +101,26 @@ def _measure(
         for p, s in zip(prepared, signatures, strict=True):
             finish_cades(p, s, options)
 
+    (work / "in").mkdir(exist_ok=True)
+    jobs = []
+    for i, doc in enumerate(documents):
+        path = work / "in" / f"doc{i:04}.txt"
+        path.write_bytes(doc)
+        jobs.append(BatchJob.into(path, work / "out", "cades"))
+    signer = BatchSigner(backend, SignatureOptions(), executor="threads")
+
+    def core() -> None:
+        for out in (work / "out").glob("*"):
+            out.unlink()
+        results = list(signer.sign_all(jobs))
+        assert all(r.status.value == "ok" for r in results)
+
     raw()  # warm-up
     batch()
     return (
         max(_rate(len(digests), raw) for _ in range(3)),
         max(_rate(len(documents), batch) for _ in range(3)),
+        max(_rate(len(documents), core) for _ in range(3)),
     )
 
 
@@ -125,7 +144,10 @@ def _run(base: Path, n: int) -> int:
     alg = DigestAlgorithm.SHA256
     digests = [alg.digest(f"doc {i}".encode()) for i in range(n)]
     documents = [f"documento {i}\n".encode() * 20 for i in range(n)]
-    print(f"{'key':<9} {'backend':<9} {'sign_digests/s':>15} {'CAdES docs/s':>13}  logins")
+    print(
+        f"{'key':<9} {'backend':<9} {'sign_digests/s':>15} {'CAdES docs/s':>13}"
+        f" {'batch core docs/s':>18}  logins"
+    )
     for name, spec in specs.items():
         soft_key = generate_key(spec)
         soft_cert = ca.issue("citizen-qscd", holder, soft_key.public_key())
@@ -136,9 +158,11 @@ def _run(base: Path, n: int) -> int:
         )
         open_ms = (time.perf_counter() - open_start) * 1000
         for label, backend in (("software", software), ("token", token)):
-            raw, docs = _measure(backend, digests, documents)
+            work = base / f"{name}-{label}".replace(" ", "")
+            work.mkdir()
+            raw, docs, core = _measure(backend, digests, documents, work)
             logins = str(token.login_count) if backend is token else "-"
-            print(f"{name:<9} {label:<9} {raw:>15.0f} {docs:>13.0f}  {logins}")
+            print(f"{name:<9} {label:<9} {raw:>15.0f} {docs:>13.0f} {core:>18.0f}  {logins}")
         print(f"{'':<9} (token open + login: {open_ms:.1f} ms)")
         assert token.login_count == 1
         token.close()
