@@ -48,3 +48,12 @@ def test_pkcs11_exception_mapping(
     assert phrase in str(error)
     assert "CKR_" not in str(error)
     assert "0x" not in str(error)
+
+
+def test_importing_the_tokens_package_does_not_load_python_pkcs11() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, qcertlib.tokens, qcertlib.cli.token; print('pkcs11' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
