@@ -21,7 +21,6 @@ from qcertlib.services.config import load_directory
 from qcertlib.signing import SignatureLevel, SignatureOptions
 from qcertlib.signing.backends import SoftwareKeyBackend
 from qcertlib.signing.cades import sign_cades
-from qcertlib.signing.timestamps import TsaResponder
 from qcertlib.testing import Credential, TestPKI
 from qcertlib.validation import (
     Indication,
@@ -63,16 +62,11 @@ def online(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Online]:
     )
     served = load_directory(pki.directory)
     root_crl = _root_crl(pki)
-    tsa = TsaResponder(
-        pki.tsa_key,
-        pki.tsa,
-        (pki.issuing_ca, pki.root),
-        policy=x509.ObjectIdentifier("1.3.6.1.4.1.99999.6"),
-    )
+    assert served.tsa is not None  # `qcert serve` of a qcertlib PKI includes its TSA
     config = ServiceConfig(
         cas=(*served.cas, CaEndpoint("root", pki.root, None, lambda: root_crl)),
         certificates=served.certificates,
-        tsa=tsa,
+        tsa=served.tsa,
     )
     with running_app(create_app(config), port=port) as url:
         yield Online(pki, f"{url}/tsa")

@@ -172,9 +172,12 @@ def _load_qcertlib_pki(path: Path, passphrase: str | None, validity: timedelta) 
         return authority.build_crl().public_bytes(serialization.Encoding.DER)
 
     crl = _cached_crl(source.generation, build)
+    from qcertlib.services.tsa import tsa_for_authority  # RFC 3161 at POST /tsa
+
     return ServiceConfig(
         (CaEndpoint("ca", authority.certificate, responder, crl),),
         {"root": authority.root},
+        tsa=tsa_for_authority(authority),
     )
 
 

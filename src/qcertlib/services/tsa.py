@@ -20,7 +20,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qcertlib.signing.timestamps import TsaResponder
 
-__all__ = ["tsa_routes"]
+
+def tsa_for_authority(authority: Any) -> TsaResponder:
+    """The TSA of a :class:`~qcertlib.issuance.ca.CertificateAuthority` directory: its
+    ``tsa.pem`` / ``tsa.key`` signer, chain (issuing CA, root), policy
+    :data:`~qcertlib.signing.timestamps.DEFAULT_TSA_POLICY`."""
+    from qcertlib.signing.timestamps import DEFAULT_TSA_POLICY, TsaResponder
+
+    return TsaResponder(
+        authority.load_signer_key("tsa"),
+        authority.tsa_certificate,
+        authority.chain,
+        policy=DEFAULT_TSA_POLICY,
+    )
+
+
+__all__ = ["tsa_for_authority", "tsa_routes"]
 
 
 def tsa_routes(responder: TsaResponder, path: str = "/tsa") -> list[Any]:

@@ -33,6 +33,7 @@ from qcertlib.signing.backends import SoftwareKeyBackend
 from qcertlib.signing.options import DigestAlgorithm
 
 __all__ = [
+    "DEFAULT_TSA_POLICY",
     "TIMESTAMP_QUERY_TYPE",
     "TIMESTAMP_REPLY_TYPE",
     "TimestampInfo",
@@ -50,6 +51,9 @@ _MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 _SIGNING_TIME = "1.2.840.113549.1.9.5"
 _SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
 _TST_INFO = "1.2.840.113549.1.9.16.1.4"
+
+#: ETSI EN 319 421 best-practices time-stamp policy (0.4.0.2023.1.1).
+DEFAULT_TSA_POLICY = x509.ObjectIdentifier("0.4.0.2023.1.1")
 
 TIMESTAMP_QUERY_TYPE = "application/timestamp-query"
 TIMESTAMP_REPLY_TYPE = "application/timestamp-reply"
