@@ -140,8 +140,9 @@ def _cache_file(directory: Path, kind: str, key: str) -> Path:
 class RevocationCache:
     """Verified OCSP answers and CRLs, kept until their nextUpdate.
 
-    In memory always; with *directory*, the DER is also written there (mode 0600)
-    and read back by later processes, which verify it again before use.
+    In memory always; with *directory*, downloaded CRLs are also written there
+    (mode 0600) and read back by later processes, which verify them again before
+    use. OCSP answers stay in memory only (they are small and short-lived).
     Thread-safe; share one instance between checkers.
     """
 

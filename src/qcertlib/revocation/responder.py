@@ -164,6 +164,21 @@ def _parse_extensions_for_nonce(data: bytes, start: int, end: int) -> bytes | No
     return nonce
 
 
+_ALG_IDS = {name: encode_tlv(0x30, oid + b"\x05\x00") for oid, name in _HASH_OIDS.items()}
+
+
+def _cert_id_der(hash_name: str, name_hash: bytes, key_hash: bytes, serial: int) -> bytes:
+    """Re-encode a CertID canonically (DER), so a response never echoes odd encodings."""
+    serial_der = serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True)
+    return encode_tlv(
+        0x30,
+        _ALG_IDS[hash_name]
+        + encode_tlv(0x04, name_hash)
+        + encode_tlv(0x04, key_hash)
+        + encode_tlv(0x02, serial_der),
+    )
+
+
 def _parse_request(der: bytes) -> _ParsedRequest:
     tag, start, end = read_tlv(der, 0)
     if tag != 0x30 or end != len(der):
@@ -201,11 +216,13 @@ def _parse_request(der: bytes) -> _ParsedRequest:
             if xtag != 0xA0 or xend != rend:
                 raise _Malformed
         hash_name, name_hash, key_hash, serial = _parse_cert_id(der, cid_start, cid_end)
-        ids.append((der[rstart:cid_end], hash_name, name_hash, key_hash, serial))
+        if hash_name:  # CertIDs with a hash we do not know are left unanswered
+            raw = _cert_id_der(hash_name, name_hash, key_hash, serial)
+            ids.append((raw, hash_name, name_hash, key_hash, serial))
         rpos = rend
         if len(ids) > _MAX_REQUESTS:
             raise _Malformed
-    if not ids:
+    if not ids and rpos == cstart:  # an empty requestList
         raise _Malformed
     nonce = None
     if cend != tend:
