@@ -270,3 +270,18 @@ def test_closed_session_refuses_to_sign(hsm: Hsm, issued: dict[str, Issued]) -> 
     backend.close()
     with pytest.raises(TokenError, match="closed"):
         backend.sign_digests(_digests(1), DigestAlgorithm.SHA256)
+
+
+def test_open_by_token_serial_and_key_id(hsm: Hsm, issued: dict[str, Issued]) -> None:
+    from qcertlib.tokens import list_tokens
+
+    serial = next(t.serial for t in list_tokens(hsm.module) if t.label == MAIN)
+    key_id = issued["ec"].key.id
+    with Pkcs11Backend.open(hsm.module, token_serial=serial, pin=PIN, key_id=key_id) as backend:
+        assert backend.key.label == "ec"
+        assert backend.session.token_label == MAIN
+        assert backend.certificate == issued["ec"].certificate
+    with pytest.raises(TokenNotPresentError, match="serial"):
+        Pkcs11Backend.open(hsm.module, token_serial="0000000000000000", pin=PIN, key_id=key_id)
+    with pytest.raises(TokenKeyNotFoundError, match="id 00ff"):
+        Pkcs11Backend.open(hsm.module, token_label=MAIN, pin=PIN, key_id=b"\x00\xff")
