@@ -19,6 +19,7 @@ __all__ = ["main"]
 
 # name -> "module:attribute"; add a line to register a sub-command.
 _COMMANDS: dict[str, str] = {
+    "demo": "qcertlib.cli.demo:demo",
     "lint": "qcertlib.cli.profiles:lint_cmd",
     "inspect": "qcertlib.cli.profiles:inspect_cmd",
     "nif": "qcertlib.cli.foundation:nif",
@@ -35,6 +36,7 @@ _COMMANDS: dict[str, str] = {
     "p12": "qcertlib.cli.p12:p12",
     "sign": "qcertlib.cli.signing:sign",
     "verify": "qcertlib.cli.signing:verify",
+    "batch": "qcertlib.cli.batch:batch",
 }
 
 
