@@ -298,3 +298,53 @@ def test_issue_for_a_token_key_needs_the_qscd_profile(
     )
     assert partial.exit_code == 2
     assert "together" in partial.output
+
+
+@pytest.mark.oracle
+def test_import_ca_chain_then_sign_finds_it(
+    hsm: Hsm, cli_token: str, files: Path, ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    openssl = require_tool("openssl")["openssl"]
+    assert qcert("token", "keygen", *_common(hsm, cli_token, files, key="chained")).exit_code == 0
+    with TokenSession.open(hsm.module, token_label=cli_token, pin=PIN) as session:
+        public = session.public_key(session.find_key(label="chained"))
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_bytes(ca.issue("citizen-qscd", CITIZEN, public).public_bytes(Encoding.PEM))
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain))
+    common = _common(hsm, cli_token, files, key="chained")
+    assert qcert("token", "import-cert", *common, leaf).exit_code == 0
+    stored = qcert("token", "import-cert", *common, "--ca", chain)
+    assert stored.exit_code == 0, stored.output
+    assert "stored 2 CA certificate(s)" in stored.output
+    again = qcert("token", "import-cert", *common, "--ca", chain)  # idempotent
+    assert again.exit_code == 0, again.output
+    (tmp_path / "doc").write_bytes(b"acta")
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    signed = qcert("sign", "cades", tmp_path / "doc", "--out", tmp_path / "doc.p7s", *common)
+    assert signed.exit_code == 0, signed.output
+    verified = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "doc.p7s",
+            "-content",
+            "doc",
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr

@@ -228,6 +228,13 @@ def token_keygen(
 @token_options()
 @click.argument("certificate", type=_IN_FILE)
 @click.option("--replace", is_flag=True, help="Replace a certificate already stored for the key.")
+@click.option(
+    "--ca",
+    "as_ca",
+    is_flag=True,
+    help="CERTIFICATE holds issuer (CA) certificates: store them under --key-label as"
+    " their label, without a key (signing finds the chain there).",
+)
 @_errors
 def token_import_cert(
     module: Path,
@@ -236,12 +243,23 @@ def token_import_cert(
     pin_file: Path | None,
     certificate: Path,
     replace: bool,
+    as_ca: bool,
 ) -> None:
     """Store CERTIFICATE (PEM or DER) on the token with the same label and id as its key."""
-    from qcertlib._certs import load_certificate
+    from qcertlib._certs import load_certificate, load_certificates
     from qcertlib.tokens import TokenSession
 
-    cert = load_certificate(certificate.read_bytes())
+    data = certificate.read_bytes()
+    if as_ca:
+        authorities = load_certificates(data)
+        with TokenSession.open(
+            module, token_label=token_label, pin=read_pin(pin_file), rw=True
+        ) as session:
+            for authority in authorities:
+                session.store_ca_certificate(authority, label=key_label)
+        click.echo(f"stored {len(authorities)} CA certificate(s) as {key_label!r}")
+        return
+    cert = load_certificate(data)
     with TokenSession.open(
         module, token_label=token_label, pin=read_pin(pin_file), rw=True
     ) as session:
