@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import subprocess
 import threading
@@ -248,3 +249,21 @@ def test_timestamper_unreachable_is_typed() -> None:
 def test_timestamper_refuses_non_http_url() -> None:
     with pytest.raises(ValueError, match="http"):
         Timestamper("file:///etc/passwd")
+
+
+def test_mutated_requests_and_responses_never_escape(responder: TsaResponder) -> None:
+    import random
+
+    rng = random.Random(3161)
+    req = build_request(SHA256.digest(DATA), SHA256)
+    good = responder.respond(req.der)
+    for _ in range(200):
+        bad_req = bytearray(req.der)
+        bad_req[rng.randrange(len(bad_req))] = rng.randrange(256)
+        answer = responder.respond(bytes(bad_req))  # never raises: a TimeStampResp
+        assert answer[0] == 0x30
+        bad_resp = bytearray(good)
+        for _ in range(rng.randint(1, 3)):
+            bad_resp[rng.randrange(len(bad_resp))] = rng.randrange(256)
+        with contextlib.suppress(TimestampError):  # anything else fails the test
+            parse_response(bytes(bad_resp), req)

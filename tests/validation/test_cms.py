@@ -314,3 +314,27 @@ def test_untrusted_timestamp_is_ignored(pki: Pki) -> None:
     assert sig.level is SignatureLevel.B_B
     assert sig.timestamp_time is None
     assert any("timestamp ignored" in m and "does not chain" in m for m in sig.messages)
+
+
+def test_mutated_signatures_give_reports_or_typed_errors(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    import random
+
+    original = _sign(pki, tsa, SignatureLevel.B_LT)
+    rng = random.Random(20261121)
+    outcomes: set[str] = set()
+    for _ in range(300):
+        mutated = bytearray(original)
+        for _ in range(rng.randint(1, 3)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        if rng.random() < 0.1:
+            mutated = mutated[: rng.randrange(len(mutated))]
+        try:
+            report = validate_cms(bytes(mutated), DATA, trust)
+        except ValidationInputError:
+            outcomes.add("input")
+        else:
+            outcomes.add(report.indication.value)
+    assert "input" in outcomes
+    assert "TOTAL_FAILED" in outcomes or "INDETERMINATE" in outcomes

@@ -20,7 +20,7 @@ def is_ca(cert: x509.Certificate) -> bool:
     """True if basicConstraints says cA."""
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
         return False
 
 

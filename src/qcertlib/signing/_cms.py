@@ -6,15 +6,17 @@ Everything here is pure: asn1crypto structures in, bytes or booleans out.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 
 from qcertlib.signing.backends import SignatureMechanism
 from qcertlib.signing.options import DigestAlgorithm
@@ -31,6 +33,22 @@ __all__ = [
     "signing_certificate_matches",
     "verify_signature",
 ]
+
+#: What asn1crypto (and cryptography's loaders) raise on malformed input.
+MALFORMED: tuple[type[Exception], ...] = (
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    UnsupportedAlgorithm,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+)
+
+_CERT_ERRORS: tuple[type[Exception], ...] = (*MALFORMED, CryptographyDeprecationWarning)
 
 # asn1crypto reports digest algorithms by name
 _NAMES = {"sha256": DigestAlgorithm.SHA256, "sha384": DigestAlgorithm.SHA384}
@@ -208,9 +226,15 @@ def certificates_of(signed_data: cms.SignedData) -> list[x509.Certificate]:
     for choice in certs:
         if choice.name == "certificate":
             try:
-                out.append(crypto_cert(choice.chosen))
-            except ValueError:
+                with warnings.catch_warnings():
+                    # cryptography warns (an error under -W error) on a non-positive
+                    # serial number, which RFC 5280 forbids: skip such a certificate
+                    warnings.simplefilter("error", CryptographyDeprecationWarning)
+                    cert = crypto_cert(choice.chosen)
+                    _ = cert.serial_number
+            except _CERT_ERRORS:
                 continue
+            out.append(cert)
     return out
 
 

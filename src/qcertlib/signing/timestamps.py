@@ -156,7 +156,9 @@ def parse_response(
         status_name = status["status"].native
         fail_bits = _fail_names(status["fail_info"])
         texts = [str(t) for t in (status["status_string"].native or [])]
-    except (ValueError, TypeError, KeyError) as exc:
+        token = resp["time_stamp_token"]
+        token_der = None if isinstance(token, core.Void) else bytes(token.dump())
+    except _cms.MALFORMED as exc:
         raise TimestampError(f"the TSA answer is not a TimeStampResp ({exc})") from None
     if status_name not in ("granted", "granted_with_mods"):
         detail = ", ".join(f"{b} ({_FAIL_TEXT.get(b, b)})" for b in fail_bits) or "none given"
@@ -164,11 +166,10 @@ def parse_response(
         raise TimestampError(
             f"the TSA refused the request: status {status_name}, failInfo {detail}{text}"
         )
-    token = resp["time_stamp_token"]
-    if isinstance(token, core.Void):
+    if token_der is None:
         raise TimestampError("the TSA granted the request but sent no token")
     return verify_token(
-        bytes(token.dump()),
+        token_der,
         request.digest,
         request.algorithm,
         nonce=request.nonce,
@@ -216,6 +217,33 @@ def verify_token(
     ``intermediates`` (``require_certificate``: it must be in the token).
     """
     try:
+        return _verify_token(
+            token,
+            digest,
+            algorithm,
+            nonce=nonce,
+            trust_roots=trust_roots,
+            intermediates=intermediates,
+            require_certificate=require_certificate,
+        )
+    except TimestampError:
+        raise
+    except _cms.MALFORMED as exc:
+        raise TimestampError(f"the timestamp token is malformed ({exc})") from None
+
+
+def _verify_token(
+    token: bytes,
+    digest: bytes,
+    algorithm: DigestAlgorithm,
+    *,
+    nonce: int | None = None,
+    trust_roots: Sequence[x509.Certificate] = (),
+    intermediates: Sequence[x509.Certificate] = (),
+    require_certificate: bool = False,
+) -> TimestampInfo:
+    """See :func:`verify_token`."""
+    try:
         sd = _cms.load_signed_data(token)
         encap = sd["encap_content_info"]
         if encap["content_type"].native != "tst_info":
@@ -226,7 +254,7 @@ def verify_token(
         signer_infos = list(sd["signer_infos"])
     except TimestampError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except _cms.MALFORMED as exc:
         raise TimestampError(f"the timestamp token is malformed ({exc})") from None
     if len(signer_infos) != 1:
         raise TimestampError(f"the token has {len(signer_infos)} signers, expected 1")
@@ -279,7 +307,7 @@ def token_info(token: bytes) -> tuple[bytes, DigestAlgorithm, datetime]:
         imprint = tst["message_imprint"]
         alg = DigestAlgorithm.from_name(imprint["hash_algorithm"]["algorithm"].native)
         return imprint["hashed_message"].native, alg, tst["gen_time"].native
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except _cms.MALFORMED as exc:
         raise TimestampError(f"the timestamp token is malformed ({exc})") from None
 
 
@@ -478,7 +506,7 @@ class TsaResponder:
         try:
             req = tsp.TimeStampReq.load(request, strict=True)
             native = req.native
-        except (ValueError, TypeError, KeyError):
+        except _cms.MALFORMED:
             raise _Refusal("bad_data_format", "the request is not a DER TimeStampReq") from None
         if native["version"] != "v1":
             raise _Refusal("bad_request", "only version 1 requests are supported")

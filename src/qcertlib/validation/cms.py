@@ -65,6 +65,7 @@ __all__ = ["validate_cms"]
 _PEM = re.compile(rb"-----BEGIN (?:PKCS7|CMS|PKCS #7 SIGNED DATA)-----(.+?)-----END", re.S)
 _SPI = "1.2.840.113549.1.9.16.2.15"
 _SHA256 = hashes.SHA256()
+_MATERIAL_ERRORS: tuple[type[Exception], ...] = (QcertError, *_cms.MALFORMED)
 
 
 def _decode(signature: bytes) -> cms.SignedData:
@@ -78,7 +79,7 @@ def _decode(signature: bytes) -> cms.SignedData:
             raise ValidationInputError("the PEM signature is not valid base64") from None
     try:
         return _cms.load_signed_data(signature)
-    except (ValueError, TypeError, KeyError) as exc:
+    except _cms.MALFORMED as exc:
         raise ValidationInputError(f"not a CMS SignedData (.p7s) signature: {exc}") from None
 
 
@@ -96,11 +97,15 @@ def validate_cms(
     """
     policy = policy or ValidationPolicy()
     sd = _decode(signature)
-    embedded = sd["encap_content_info"]["content"]
-    if content is None and not isinstance(embedded, core.Void) and embedded.native is not None:
-        content = bytes(embedded.native)
-    ctx = _Context(sd, content, policy)
-    reports = tuple(ctx.validate_safely(si) for si in sd["signer_infos"])
+    try:
+        embedded = sd["encap_content_info"]["content"]
+        if content is None and not isinstance(embedded, core.Void) and embedded.native:
+            content = bytes(embedded.native)
+        ctx = _Context(sd, content, policy)
+        signer_infos = list(sd["signer_infos"])
+    except _cms.MALFORMED as exc:
+        raise ValidationInputError(f"malformed CMS SignedData: {exc}") from None
+    reports = tuple(ctx.validate_safely(si) for si in signer_infos)
     return ValidationReport(name, reports)
 
 
@@ -131,7 +136,7 @@ class _Context:
         """:meth:`validate`, turning a malformed part into FORMAT_FAILURE."""
         try:
             return self.validate(si)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+        except _cms.MALFORMED as exc:
             return SignatureReport(
                 Indication.TOTAL_FAILED,
                 SubIndication.FORMAT_FAILURE,
@@ -419,7 +424,7 @@ def _from_material(
             result = verify_response(
                 der, cert, issuer, nonce_policy=NoncePolicy.OFF, at=when, max_age=None
             )
-        except (QcertError, ValueError):
+        except _MATERIAL_ERRORS:
             continue
         status = result.status.value
         if status in ("good", "revoked"):
@@ -430,7 +435,7 @@ def _from_material(
             if crl.issuer != issuer.subject:
                 continue
             verify_crl(crl, issuer, at=crl.this_update)
-        except (QcertError, ValueError):
+        except _MATERIAL_ERRORS:
             continue
         entry = crl.lookup(cert.serial_number)
         return entry.status.value, entry.revocation_time
