@@ -8,6 +8,7 @@ walk the structure one level at a time, so no input can exhaust the stack.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Final
 
@@ -157,6 +158,7 @@ def decode_integer(item: Tlv) -> int:
     return int.from_bytes(content, "big", signed=True)
 
 
+@functools.lru_cache(maxsize=1024)
 def encode_oid(dotted: str) -> bytes:
     """A DER OBJECT IDENTIFIER from its dotted form (already validated by the caller)."""
     arcs = [int(a) for a in dotted.split(".")]

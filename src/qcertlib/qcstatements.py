@@ -49,6 +49,7 @@ True
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import re
 import warnings
@@ -824,38 +825,8 @@ class QCStatements:
         """
         if not isinstance(der, bytes | bytearray | memoryview):
             raise TypeError(f"der must be bytes, not {type(der).__name__}")
-        data = bytes(der)
-        try:
-            outer = _der.parse_single(data)
-            elements = _expect(outer, _der.SEQUENCE, "QCStatements").children()
-        except DerError as exc:
-            return cls(
-                (),
-                (
-                    QcDefect(
-                        DefectCode.MALFORMED_EXTENSION,
-                        None,
-                        f"the extension is not a DER SEQUENCE OF QCStatement: {exc}",
-                    ),
-                ),
-            )
-        statements: list[QcStatement] = []
-        defects: list[QcDefect] = []
-        for index, element in enumerate(elements):
-            mark = len(defects)
-            try:
-                statements.append(_decode_statement(element, defects))
-            except (DerError, ValueError) as exc:
-                del defects[mark:]
-                defects.append(
-                    QcDefect(
-                        DefectCode.MALFORMED_EXTENSION,
-                        None,
-                        f"element {index} is not a QCStatement and was dropped: {exc}",
-                    )
-                )
-        found = tuple(statements)
-        return cls(found, (*defects, *_duplicates(found)))
+        decoded = _decode_extension(bytes(der))
+        return decoded if cls is QCStatements else cls(decoded.statements, decoded.defects)
 
     @classmethod
     def from_certificate(cls, cert: x509.Certificate) -> QCStatements | None:
@@ -952,3 +923,40 @@ class QCStatements:
         """The years of QcRetentionPeriod, or ``None``."""
         retention = self.get(QcRetentionPeriod)
         return retention.years if retention is not None else None
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_extension(data: bytes) -> QCStatements:
+    """Decode an extension value (cached: certificates of one profile share the bytes,
+    and the result is immutable)."""
+    try:
+        outer = _der.parse_single(data)
+        elements = _expect(outer, _der.SEQUENCE, "QCStatements").children()
+    except DerError as exc:
+        return QCStatements(
+            (),
+            (
+                QcDefect(
+                    DefectCode.MALFORMED_EXTENSION,
+                    None,
+                    f"the extension is not a DER SEQUENCE OF QCStatement: {exc}",
+                ),
+            ),
+        )
+    statements: list[QcStatement] = []
+    defects: list[QcDefect] = []
+    for index, element in enumerate(elements):
+        mark = len(defects)
+        try:
+            statements.append(_decode_statement(element, defects))
+        except (DerError, ValueError) as exc:
+            del defects[mark:]
+            defects.append(
+                QcDefect(
+                    DefectCode.MALFORMED_EXTENSION,
+                    None,
+                    f"element {index} is not a QCStatement and was dropped: {exc}",
+                )
+            )
+    found = tuple(statements)
+    return QCStatements(found, (*defects, *_duplicates(found)))

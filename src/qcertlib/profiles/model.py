@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -495,24 +496,8 @@ class CertificateProfile:
         return x509.CertificatePolicies([p.policy_information() for p in self.policies])
 
     def qc_statements_der(self) -> bytes:
-        """The DER of the qcStatements extension value of the profile."""
-        statements: list[Any] = []
-        if self.qc.compliance:
-            statements.append(qcs.QcCompliance())
-        if self.qc.sscd:
-            statements.append(qcs.QcSSCD())
-        if self.qc.retention_years is not None:
-            statements.append(qcs.QcRetentionPeriod(self.qc.retention_years))
-        statements.append(qcs.QcType((self.qc.qc_type,)))
-        if self.qc.pds:
-            statements.append(
-                qcs.QcPDS(tuple(qcs.PdsLocation(p.url, p.language) for p in self.qc.pds))
-            )
-        if self.qc.semantics_identifier is not None:
-            statements.append(
-                qcs.SemanticsInformation(semantics_identifier=self.qc.semantics_identifier)
-            )
-        return qcs.QCStatements(tuple(statements)).to_der()
+        """The DER of the extension value of the profile (computed once per QC rule)."""
+        return _qc_statements_der(self.qc)
 
     def extensions_for(
         self,
@@ -655,3 +640,21 @@ def _aki_from_issuer(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     except x509.ExtensionNotFound:
         return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+@functools.lru_cache(maxsize=64)
+def _qc_statements_der(qc: QcRule) -> bytes:
+    """Encode a profile's QC statements; identical for every certificate of the profile."""
+    statements: list[Any] = []
+    if qc.compliance:
+        statements.append(qcs.QcCompliance())
+    if qc.sscd:
+        statements.append(qcs.QcSSCD())
+    if qc.retention_years is not None:
+        statements.append(qcs.QcRetentionPeriod(qc.retention_years))
+    statements.append(qcs.QcType((qc.qc_type,)))
+    if qc.pds:
+        statements.append(qcs.QcPDS(tuple(qcs.PdsLocation(p.url, p.language) for p in qc.pds)))
+    if qc.semantics_identifier is not None:
+        statements.append(qcs.SemanticsInformation(semantics_identifier=qc.semantics_identifier))
+    return qcs.QCStatements(tuple(statements)).to_der()
