@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from qcertlib.cli import main
-from qcertlib.revocation import RevocationPolicy, Source, Status, check
+from qcertlib.revocation import NoncePolicy, RevocationPolicy, Source, Status, check
 from tests.revocation.pki import GeneratedPki, make_pki
 from tests.revocation.servers import free_port, running_app
 
@@ -206,3 +206,42 @@ def test_serving_a_qcertlib_pki_directory(tmp_path: Path) -> None:
 
 def test_unused_generated_pki_type() -> None:
     assert GeneratedPki.__name__ == "GeneratedPki"
+
+
+def test_qcert_serve_with_two_workers_sees_revocations_at_once(tmp_path: Path) -> None:
+    port = free_port()
+    pki = make_pki(tmp_path / "pki", base_url=f"http://127.0.0.1:{port}", leaves=2)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qcertlib",
+            "serve",
+            str(pki.directory),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_health(url, proc)
+        policy = RevocationPolicy(use_crl=False, nonce=NoncePolicy.OFF)
+        for _ in range(4):  # requests land on both workers; each pre-produces a response
+            assert check(pki.leaves[1], pki.ca, policy).status is Status.GOOD
+        pki.revoke(1)
+        for _ in range(4):
+            assert check(pki.leaves[1], pki.ca, policy).status is Status.REVOKED
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)

@@ -173,8 +173,20 @@ def status(
     default="info",
     show_default=True,
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes sharing the socket (use the machine's cores).",
+)
 def serve(
-    directory: Path, host: str, port: int, passphrase_file: Path | None, log_level: str
+    directory: Path,
+    host: str,
+    port: int,
+    passphrase_file: Path | None,
+    log_level: str,
+    workers: int,
 ) -> None:
     """Serve the PKI in DIRECTORY: OCSP (POST and GET), the CRL, CA certificates, /health.
 
@@ -197,7 +209,14 @@ def serve(
             passphrase = None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
-        run(directory, host=host, port=port, passphrase=passphrase, log_level=log_level)
+        run(
+            directory,
+            host=host,
+            port=port,
+            passphrase=passphrase,
+            log_level=log_level,
+            workers=workers,
+        )
     except QcertError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

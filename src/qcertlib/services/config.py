@@ -31,7 +31,7 @@ from qcertlib.revocation.responder import OcspResponder, ResponderKey
 from qcertlib.revocation.sources import OpenSslIndexSource, RegistryStatusSource
 from qcertlib.services.app import CaEndpoint, ServiceConfig
 
-__all__ = ["load_directory", "serve"]
+__all__ = ["app_from_environment", "load_directory", "serve"]
 
 
 def _read_key(path: Path, passphrase: str | None) -> ResponderKey:
@@ -181,6 +181,22 @@ def _load_qcertlib_pki(path: Path, passphrase: str | None, validity: timedelta) 
     )
 
 
+_ENV_DIR = "QCERT_SERVE_DIR"
+
+
+def app_from_environment() -> Any:
+    """The app of one worker process of ``qcert serve --workers N`` (a uvicorn factory).
+
+    Reads the directory from ``$QCERT_SERVE_DIR`` and the passphrase, if any, from
+    ``$QCERT_PASSPHRASE``; each worker has its own responder and pre-produced
+    responses, and checks the shared status source on every request.
+    """
+    from qcertlib.services.app import create_app
+
+    passphrase = os.environ.get("QCERT_PASSPHRASE") or None
+    return create_app(load_directory(os.environ[_ENV_DIR], passphrase=passphrase))
+
+
 def serve(
     directory: str | os.PathLike[str],
     *,
@@ -188,28 +204,41 @@ def serve(
     port: int = 8080,
     passphrase: str | None = None,
     log_level: str = "info",
+    workers: int = 1,
 ) -> None:
     """Serve the PKI in *directory* with uvicorn until SIGINT/SIGTERM (graceful).
 
-    Binds to loopback unless *host* says otherwise. One process, one event loop:
-    the status source's generation is checked on every request, so a revocation
-    made by another process (``qcert revoke``, ``openssl ca -revoke``) shows in the
-    next response.
+    Binds to loopback unless *host* says otherwise. The status source's generation
+    is checked on every request, so a revocation made by another process
+    (``qcert revoke``, ``openssl ca -revoke``) shows in the next response — also
+    with ``workers > 1``, where uvicorn runs that many processes on one socket
+    (the passphrase then reaches them through ``$QCERT_PASSPHRASE``).
     """
     import uvicorn
 
-    config = load_directory(directory, passphrase=passphrase)
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    config = load_directory(directory, passphrase=passphrase)  # fail fast, in this process
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+        "limit_concurrency": 1024,
+        "server_header": False,
+    }
+    if workers > 1:
+        os.environ[_ENV_DIR] = str(Path(directory).resolve())
+        if passphrase is not None:
+            os.environ["QCERT_PASSPHRASE"] = passphrase
+        uvicorn.run(
+            "qcertlib.services.config:app_from_environment",
+            factory=True,
+            workers=workers,
+            **options,
+        )
+        return
     from qcertlib.services.app import create_app
 
-    app = create_app(config)
-    uvicorn_config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=5,
-        limit_concurrency=1024,
-        server_header=False,
-    )
-    uvicorn.Server(uvicorn_config).run()
+    uvicorn.Server(uvicorn.Config(create_app(config), **options)).run()
