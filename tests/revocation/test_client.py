@@ -261,3 +261,40 @@ def test_batch_against_the_openssl_responder(pki: GeneratedPki) -> None:
         proc.stderr.close()
     statuses = [r.status for r in results if isinstance(r, RevocationStatus)]
     assert statuses == [Status.GOOD, Status.GOOD, Status.REVOKED, Status.GOOD]
+
+
+def test_checked_material_validates_offline_in_pyhanko_certvalidator(
+    pki: GeneratedPki, responder: OcspResponder
+) -> None:
+    """What we checked can be embedded: certvalidator accepts it with fetching off."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import RevokedError
+
+    def conv(cert: x509.Certificate) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+    with _service(pki, responder) as peer:
+        url = peer.url + "/ocsp"
+        good = check(pki.leaves[0], pki.ca, ocsp_url=url)
+        revoked = check(pki.leaves[1], pki.ca, ocsp_url=url)
+    assert good.ocsp_response is not None
+    assert revoked.ocsp_response is not None
+
+    def validate(leaf: x509.Certificate, ocsp_der: bytes) -> None:
+        context = ValidationContext(
+            trust_roots=[conv(pki.root)],
+            other_certs=[conv(pki.ca)],
+            ocsps=[ocsp_der],
+            allow_fetching=False,
+            revocation_mode="hard-fail",
+        )
+        validator = CertificateValidator(
+            conv(leaf), intermediate_certs=[conv(pki.ca)], validation_context=context
+        )
+        asyncio.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]  # untyped lib
+
+    validate(pki.leaves[0], good.ocsp_response)
+    with pytest.raises(RevokedError):
+        validate(pki.leaves[1], revoked.ocsp_response)
