@@ -13,6 +13,7 @@ import pytest
 from qcertlib.errors import ValidationInputError
 from qcertlib.signing.options import SignatureLevel, SignatureOptions
 from qcertlib.signing.pades import sign_pades
+from qcertlib.signing.timestamps import Timestamper
 from qcertlib.signing.xades import XadesPackaging, sign_xades
 from qcertlib.validation import (
     Indication,
@@ -22,7 +23,7 @@ from qcertlib.validation import (
     validate_pdf,
     validate_xml,
 )
-from tests.signing_docs.conftest import LocalTsa, Pki, make_pdf
+from tests.signing_docs.conftest import Pki, make_pdf
 
 DOC = b'<Factura xmlns="urn:example"><Importe>121.00</Importe></Factura>'
 
@@ -45,7 +46,7 @@ def trusting(pki: Pki, *, fetch: bool = False) -> ValidationPolicy:
     ids=["B-B", "B-T", "B-LT", "B-LTA"],
 )
 def test_pdf_levels_are_detected(
-    level: SignatureLevel, fetch: bool, pki: Pki, tsa: LocalTsa
+    level: SignatureLevel, fetch: bool, pki: Pki, tsa: Timestamper
 ) -> None:
     signed = sign_pades(make_pdf(), pki.backend(), SignatureOptions(level=level), timestamper=tsa)
     report = validate_pdf(signed, trusting(pki, fetch=fetch))
@@ -89,7 +90,7 @@ def test_pdf_signer_revoked_before_signing_is_revoked(pki: Pki) -> None:
     assert report.signatures[0].revocation_status is RevocationStatus.REVOKED
 
 
-def test_pdf_two_signatures_are_both_reported_valid(pki: Pki, tsa: LocalTsa) -> None:
+def test_pdf_two_signatures_are_both_reported_valid(pki: Pki, tsa: Timestamper) -> None:
     options = SignatureOptions(level=SignatureLevel.B_T)
     once = sign_pades(make_pdf(), pki.backend(), options, timestamper=tsa)
     twice = sign_pades(once, pki.backend("ec_signer"), options, timestamper=tsa)
@@ -126,14 +127,14 @@ def test_pdf_without_signature_is_signed_data_not_found() -> None:
     assert report.subindication is SubIndication.SIGNED_DATA_NOT_FOUND
 
 
-def test_pdf_report_renders_signer_summary_as_text_and_json(pki: Pki, tsa: LocalTsa) -> None:
+def test_pdf_report_renders_signer_summary_as_text_and_json(pki: Pki, tsa: Timestamper) -> None:
     signed = sign_pades(
         make_pdf(), pki.backend(), SignatureOptions(level=SignatureLevel.B_LT), timestamper=tsa
     )
     report = validate_pdf(signed, trusting(pki), name="factura.pdf")
     text = report.to_text()
     assert "factura.pdf" in text
-    assert "12345678Z" in text
+    assert "00000000T" in text
     data = json.loads(report.to_json())
     assert data["signatures"][0]["level"] == "B-LT"
     assert data["signatures"][0]["format"] == "pades"
@@ -170,7 +171,7 @@ def test_pdf_unreadable_input_is_a_validation_input_error(data: bytes, message: 
 @pytest.mark.parametrize("level", [SignatureLevel.B_B, SignatureLevel.B_T, SignatureLevel.B_LT])
 @pytest.mark.parametrize("packaging", list(XadesPackaging), ids=lambda p: p.value)
 def test_xml_levels_are_detected(
-    packaging: XadesPackaging, level: SignatureLevel, pki: Pki, tsa: LocalTsa
+    packaging: XadesPackaging, level: SignatureLevel, pki: Pki, tsa: Timestamper
 ) -> None:
     detached = packaging is XadesPackaging.DETACHED
     signed = sign_xades(
