@@ -364,6 +364,11 @@ def bench_bulk(pki: GeneratedPki) -> None:
     print(f"{label:<52}{theirs:>10,.1f}  {their_revoked:>7}  (baseline; goal >= 20x)")
 
 
+def _load() -> str:
+    """The 1/5/15-minute load averages: other work on the machine skews every figure."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -377,7 +382,7 @@ def main() -> int:
         pki.write_index()
         print(
             f"# revocation benchmarks ({os.cpu_count()} cores; {BULK} leaves, "
-            f"{len(pki.revoked)} revoked)"
+            f"{len(pki.revoked)} revoked; load average {_load()})"
         )
         argv = [
             sys.executable,
@@ -397,7 +402,7 @@ def main() -> int:
             bench_responders(pki, port)
             bench_bulk(pki)
         bench_crl(pki)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s; load average {_load()}")
     return 0
 
 

@@ -257,6 +257,8 @@ class OcspResponder:
     *signer_cert* is ``None`` the CA signs with its own key (*signer_key*). Each
     response is valid for *validity* (nextUpdate = thisUpdate + validity);
     pre-produced responses are refreshed after *refresh* (default: half the validity).
+    At most *cache_size* pre-produced responses are kept (about 1 KB each); the
+    table is emptied when full, so hostile request streams cannot grow it.
     A delegated signer's certificate is included in every response unless
     *include_certificate* is false (clients then cannot verify the delegation).
     """
@@ -270,7 +272,7 @@ class OcspResponder:
         signer_cert: x509.Certificate | None = None,
         validity: timedelta = timedelta(hours=1),
         refresh: timedelta | None = None,
-        cache_size: int = 200_000,
+        cache_size: int = 50_000,
         include_certificate: bool = True,
     ) -> None:
         if validity <= timedelta(0):
