@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
@@ -253,23 +253,6 @@ def dedupe(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
 def attribute(name: str, values: list[Any]) -> cms.CMSAttribute:
     """A CMS attribute known to asn1crypto by name."""
     return cms.CMSAttribute({"type": name, "values": values})
-
-
-class _AnySet(core.SetOf):  # type: ignore[misc]  # asn1crypto is untyped
-    _child_spec = core.Any
-
-
-class _RawAttribute(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
-    _fields: ClassVar[list[tuple[str, Any]]] = [
-        ("type", core.ObjectIdentifier),
-        ("values", _AnySet),
-    ]
-
-
-def raw_attribute(dotted: str, value_der: bytes) -> cms.CMSAttribute:
-    """An attribute asn1crypto may not know (e.g. signature-policy-identifier) from DER."""
-    der = _RawAttribute({"type": dotted, "values": [core.Any.load(value_der)]}).dump()
-    return cms.CMSAttribute.load(der)
 
 
 def build_signer_info(

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos, cms, core
+from asn1crypto import cms, core
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -92,38 +92,24 @@ def _read(document: bytes | str | Path) -> bytes:
         raise SigningError(f"cannot read the document: {exc.strerror or exc}") from None
 
 
-def _policy_attribute(policy: SignaturePolicy) -> cms.CMSAttribute:
+def _policy_attribute(policy: SignaturePolicy) -> bytes:
+    """signature-policy-identifier (EN 319 122-1, 5.2.9.1) as DER.
+
+    SignaturePolicyId ::= SEQUENCE { sigPolicyId OID, sigPolicyHash
+    OtherHashAlgAndValue, sigPolicyQualifiers SEQUENCE OF { id-spq-ets-uri, SPuri }
+    OPTIONAL }; the CHOICE SignaturePolicyIdentifier takes this alternative.
+    """
+    tlv = _cms.der_tlv
+    hash_value = tlv(
+        0x30,
+        _cms.digest_algorithm_id(policy.digest_algorithm).dump() + tlv(0x04, policy.digest),
+    )
     qualifiers = b""
     if policy.uri is not None:
-        qualifier = _sequence([core.ObjectIdentifier(_SPURI), core.IA5String(policy.uri)])
-        qualifiers = _SeqOfAny([core.Any.load(qualifier.dump())]).dump()
-    hash_value = _sequence(
-        [
-            algos.DigestAlgorithm({"algorithm": policy.digest_algorithm.value}),
-            core.OctetString(policy.digest),
-        ]
-    )
-    body = core.ObjectIdentifier(policy.oid.dotted_string).dump() + hash_value.dump() + qualifiers
-    # SignaturePolicyIdentifier ::= CHOICE { signaturePolicyId SignaturePolicyId, ... }
-    policy_id = b"\x30" + _len(len(body)) + body
-    return _cms.raw_attribute(SIGNATURE_POLICY_IDENTIFIER, policy_id)
-
-
-class _SeqOfAny(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
-    _child_spec = core.Any
-
-
-def _sequence(items: list[Any]) -> Any:
-    """A DER SEQUENCE of already-typed asn1crypto values."""
-    body = b"".join(i.dump() for i in items)
-    return core.Any.load(b"\x30" + _len(len(body)) + body)
-
-
-def _len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
+        uri = core.ObjectIdentifier(_SPURI).dump() + core.IA5String(policy.uri).dump()
+        qualifiers = tlv(0x30, tlv(0x30, uri))
+    body = core.ObjectIdentifier(policy.oid.dotted_string).dump() + hash_value + qualifiers
+    return _cms.encode_attribute(SIGNATURE_POLICY_IDENTIFIER, [tlv(0x30, body)])
 
 
 def _signing_time(when: datetime) -> cms.Time:
@@ -208,7 +194,7 @@ def prepare_cades(
         ),
     ]
     if options.policy is not None:
-        attrs.append(_policy_attribute(options.policy).dump())
+        attrs.append(_policy_attribute(options.policy))
     attrs_der = _cms.der_set_of(attrs)
     fields = {
         "attrs": attrs_der,
