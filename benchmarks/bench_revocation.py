@@ -342,7 +342,7 @@ def bench_bulk(pki: GeneratedPki) -> None:
     print(f"\n## 3. {len(leaves):,} certificates over OCSP against the local qcert serve")
     rows = []
     for label, policy in (
-        ("check_many (nonce, concurrency 16)", RevocationPolicy(use_crl=False, concurrency=16)),
+        ("check_many (nonce, concurrency 8)", RevocationPolicy(use_crl=False, concurrency=8)),
         (
             "check_many (nonce, concurrency 4, 20 per request)",
             RevocationPolicy(use_crl=False, concurrency=4, ocsp_batch=20),

@@ -117,7 +117,7 @@ class RevocationPolicy:
     clock_skew: timedelta = timedelta(minutes=5)
     max_age: timedelta | None = timedelta(days=7)
     ocsp_hash: hashes.HashAlgorithm = field(default_factory=hashes.SHA1)
-    concurrency: int = 16
+    concurrency: int = 8
     ocsp_batch: int = 1
 
     def __post_init__(self) -> None:

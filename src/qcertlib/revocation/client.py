@@ -514,29 +514,48 @@ class AsyncRevocationChecker:
         self.policy = policy if policy is not None else RevocationPolicy()
         self.cache = cache if cache is not None else RevocationCache()
         self._client = client
-        self._own_client = client is None
         self._inflight: dict[str, asyncio.Task[Crl]] = {}
-        self._semaphore: asyncio.Semaphore | None = None
+        self._slots: asyncio.Queue[httpx.AsyncClient] | None = None
+        self._owned: list[httpx.AsyncClient] = []
         self._prefetched: dict[tuple[str, int, bytes], OcspResult] = {}
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            httpx = _httpx()
-            limits = httpx.Limits(
-                max_connections=self.policy.concurrency,
-                max_keepalive_connections=self.policy.concurrency,
-            )
-            self._client = httpx.AsyncClient(
-                timeout=self.policy.timeout, follow_redirects=False, trust_env=False, limits=limits
-            )
-        assert self._client is not None
-        return self._client
+    def _make_slots(self) -> asyncio.Queue[httpx.AsyncClient]:
+        """``concurrency`` HTTP slots: with our own clients, one single-connection
+        client per slot (sharing one TLS context). One shared pool would make
+        httpcore scan every idle connection on each request, which dominates the
+        cost of bulk checks."""
+        if self._slots is None:
+            queue: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+            if self._client is not None:
+                for _ in range(self.policy.concurrency):
+                    queue.put_nowait(self._client)
+            else:
+                httpx = _httpx()
+                import ssl
+
+                import certifi
+
+                context = ssl.create_default_context(cafile=certifi.where())
+                limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+                for _ in range(self.policy.concurrency):
+                    client = httpx.AsyncClient(
+                        timeout=self.policy.timeout,
+                        follow_redirects=False,
+                        trust_env=False,
+                        limits=limits,
+                        verify=context,
+                    )
+                    self._owned.append(client)
+                    queue.put_nowait(client)
+            self._slots = queue
+        return self._slots
 
     async def aclose(self) -> None:
-        """Close the connection pool (if this checker created it)."""
-        if self._client is not None and self._own_client:
-            await self._client.aclose()
-        self._client = None
+        """Close the connections this checker opened (a client passed in stays open)."""
+        owned, self._owned = self._owned, []
+        for client in owned:
+            await client.aclose()
+        self._slots = None
 
     async def __aenter__(self) -> AsyncRevocationChecker:
         return self
@@ -547,12 +566,12 @@ class AsyncRevocationChecker:
     async def _fetch(self, method: str, url: str, body: bytes | None, limit: int) -> bytes:
         import httpx
 
+        slots = self._make_slots()
+        client = await slots.get()
         try:
             async with asyncio.timeout(self.policy.timeout):
                 headers = _OCSP_HEADERS if body is not None else None
-                async with self._http().stream(
-                    method, url, content=body, headers=headers
-                ) as response:
+                async with client.stream(method, url, content=body, headers=headers) as response:
                     if response.status_code != 200:
                         raise _status_error(url, response.status_code)
                     declared = response.headers.get("content-length")
@@ -568,6 +587,8 @@ class AsyncRevocationChecker:
             raise RevocationFetchError(f"{url}: timed out after {self.policy.timeout} s") from None
         except httpx.HTTPError as exc:
             raise RevocationFetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        finally:
+            slots.put_nowait(client)
 
     async def _download_crl(self, url: str) -> Crl:
         der = await self._fetch("GET", url, None, self.policy.max_crl_size)
@@ -610,10 +631,7 @@ class AsyncRevocationChecker:
             hash_algorithm=policy.ocsp_hash,
             with_nonce=policy.nonce is not NoncePolicy.OFF,
         )
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(policy.concurrency)
-        async with self._semaphore:
-            der = await self._fetch("POST", url, request.der, policy.max_ocsp_size)
+        der = await self._fetch("POST", url, request.der, policy.max_ocsp_size)
         return _verify_ocsp(plan, der, request.nonce, policy)
 
     async def check(
@@ -717,11 +735,8 @@ class AsyncRevocationChecker:
             der, nonce = build_multi_request(
                 certs, issuer, with_nonce=policy.nonce is not NoncePolicy.OFF
             )
-            if self._semaphore is None:
-                self._semaphore = asyncio.Semaphore(policy.concurrency)
             try:
-                async with self._semaphore:
-                    body = await self._fetch("POST", url, der, policy.max_ocsp_size)
+                body = await self._fetch("POST", url, der, policy.max_ocsp_size)
                 results = verify_responses(
                     body,
                     certs,
