@@ -315,3 +315,44 @@ def test_wrong_pin_is_a_typed_error(pki: Pki) -> None:
         Pkcs12Backend.from_bytes(p12, "wrong-pin")
     backend = Pkcs12Backend.from_bytes(p12, "right-pin")
     assert sign_pades(make_pdf(), backend, SignatureOptions()).startswith(b"%PDF")
+
+
+def test_b_t_with_only_a_tsa_url_uses_our_timestamper(pki: Pki) -> None:
+    options = SignatureOptions(level=SignatureLevel.B_T, tsa_url=f"{pki.url}/tsa")
+    signed = sign_pades(make_pdf(), pki.backend(), options)
+    sig = _reader(signed).embedded_signatures[0]
+    unsigned = {a["type"].native for a in sig.signer_info["unsigned_attrs"]}
+    assert "signature_time_stamp_token" in unsigned
+
+
+def test_finish_refuses_foreign_or_damaged_state(pki: Pki) -> None:
+    import dataclasses
+
+    options = SignatureOptions()
+    prepared = prepare_pades(make_pdf(), pki.signer, [pki.ca], options)
+    with pytest.raises(ValueError, match="not a PAdES"):
+        finish_pades(dataclasses.replace(prepared, format="xades"), b"", options)
+    with pytest.raises(ValueError, match="prepared-signature state"):
+        finish_pades(dataclasses.replace(prepared, state=b"garbage"), b"", options)
+    with pytest.raises(ValueError, match="truncated"):
+        finish_pades(dataclasses.replace(prepared, state=prepared.state[:-5]), b"", options)
+
+
+def test_output_in_a_missing_folder_is_a_signing_error(pki: Pki, tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "prepared.pdf"
+    with pytest.raises(SigningError, match="cannot write"):
+        prepare_pades(make_pdf(), pki.signer, [pki.ca], SignatureOptions(), output=out)
+
+
+def test_visible_box_must_be_ordered() -> None:
+    with pytest.raises(ValueError, match="x2 > x1"):
+        VisibleSignature(box=(300, 40, 40, 110))
+
+
+def test_holder_display_falls_back_to_the_subject(pki: Pki) -> None:
+    from qcertlib.signing._docs_common import holder_display
+
+    assert holder_display(pki.signer) == ("JORDI PUIG FERRER", "00000000T")
+    name, nif = holder_display(pki.tsa)  # no person, no NIF: the entity or the CN
+    assert name in ("qcertlib Test PKI", "qcertlib Test PKI TSA")
+    assert nif is None

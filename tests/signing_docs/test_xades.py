@@ -305,3 +305,23 @@ def test_empty_detached_document_is_a_signing_error(pki: Pki) -> None:
             packaging=XadesPackaging.DETACHED,
             reference_uri="x",
         )
+
+
+def test_b_t_with_only_a_tsa_url_uses_our_timestamper(pki: Pki) -> None:
+    options = SignatureOptions(level=SignatureLevel.B_T, tsa_url=f"{pki.url}/tsa")
+    root = parse_xml(sign_xades(DOC, pki.backend(), options))
+    assert root.find(f".//{{{XADES_NS}}}EncapsulatedTimeStamp") is not None
+
+
+def test_b_t_without_a_tsa_is_a_typed_error(pki: Pki) -> None:
+    with pytest.raises(SigningError, match="TSA"):
+        sign_xades(DOC, pki.backend(), SignatureOptions(level=SignatureLevel.B_T))
+
+
+def test_finish_refuses_a_foreign_prepared_signature(pki: Pki) -> None:
+    import dataclasses
+
+    options = SignatureOptions()
+    prepared = prepare_xades(DOC, pki.signer, [pki.ca], options)
+    with pytest.raises(ValueError, match="not a XAdES"):
+        finish_xades(dataclasses.replace(prepared, format="pades"), b"", options)

@@ -251,6 +251,7 @@ def prepare_pades(
         except OSError as exc:
             raise SigningError(f"cannot open the document: {exc.strerror}") from None
     out_stream: IO[bytes] | None = None
+    ok = False
     try:
         writer = _open_writer(in_stream)
         name = field_name or _free_field_name(writer)
@@ -286,7 +287,10 @@ def prepare_pades(
             out_stream = memory
         else:
             memory = None
-            out_stream = open(output, "w+b")  # noqa: SIM115 - closed in finally
+            try:
+                out_stream = open(output, "w+b")  # noqa: SIM115 - closed in finally
+            except OSError as exc:
+                raise SigningError(f"cannot write the prepared PDF: {exc.strerror}") from None
         prepared_digest, _ = tbs.digest_tbs_document(output=out_stream)
         signed_attrs = run_sync(
             signer.signed_attrs(
@@ -313,6 +317,7 @@ def prepare_pades(
             "cert": signer_cert.public_bytes(serialization.Encoding.DER),
             "chain": pack_certs(chain),
         }
+        ok = True
     except QcertError:
         raise
     except (PdfError, HankoSigningError, ValueError, KeyError, IndexError, TypeError) as exc:
@@ -321,6 +326,8 @@ def prepare_pades(
         in_stream.close()
         if out_stream is not None:
             out_stream.close()
+            if output is not None and not ok:  # never leave a partial prepared file
+                Path(output).unlink(missing_ok=True)
     return PreparedSignature(
         format="pades",
         digest=options.digest.digest(attrs_der),
