@@ -338,3 +338,22 @@ def test_mutated_signatures_give_reports_or_typed_errors(
             outcomes.add(report.indication.value)
     assert "input" in outcomes
     assert "TOTAL_FAILED" in outcomes or "INDETERMINATE" in outcomes
+
+
+def test_timestamp_of_a_revoked_tsa_is_ignored(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy
+) -> None:
+    crl = _crl(pki.ca, pki.base.ca.key, pki.tsa_cert.serial_number, pki.base.at)
+    p7s = sign_cades(
+        DATA,
+        SoftwareKeyBackend(pki.ec_key, pki.ec_cert, pki.chain),
+        SignatureOptions(level=SignatureLevel.B_LT),
+        timestamper=tsa,
+        revocation=[RevocationData(crls=(crl, pki.crls_der[1]))],
+    )
+    report = validate_cms(p7s, DATA, trust)
+    sig = report.signatures[0]
+    assert report.indication is Indication.TOTAL_PASSED, report.to_text()
+    assert sig.level is SignatureLevel.B_B
+    assert sig.timestamp_time is None
+    assert any("timestamp ignored" in m and "revoked" in m for m in sig.messages)

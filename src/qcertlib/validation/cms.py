@@ -276,7 +276,7 @@ class _Context:
             from qcertlib.signing.timestamps import token_info
 
             _imprint, alg, _gen = token_info(token)
-            return verify_token(
+            info = verify_token(
                 token,
                 alg.digest(signature),
                 alg,
@@ -286,6 +286,18 @@ class _Context:
         except TimestampError as exc:
             v.messages.append(f"signature timestamp ignored: {exc}")
             return None
+        if self.policy.check_revocation and info.path:
+            for i, c in enumerate(info.path[:-1]):
+                found = self._status_of(c, info.path[i + 1])
+                if found is not None and found[0] == "revoked":
+                    when = found[1]
+                    if when is None or when <= info.gen_time:
+                        v.messages.append(
+                            f"signature timestamp ignored: {c.subject.rfc4514_string()} "
+                            f"was revoked on {_iso(when)}, before the token's genTime"
+                        )
+                        return None
+        return info
 
     # -- path, validity, revocation -----------------------------------------
     def _chain_and_revocation(
