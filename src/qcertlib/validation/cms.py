@@ -13,8 +13,8 @@ decides the verdict):
    SIG_CRYPTO_FAILURE``;
 4. a signature timestamp (if any) is verified (imprint over the signature value,
    TSA certificate with critical timeStamping EKU, chain to the trust roots); its
-   genTime becomes the proven signing time. A token that does not verify is
-   reported and ignored;
+   genTime becomes the proven signing time. A token that does not verify, or
+   whose TSA certificate was revoked before genTime, is reported and ignored;
 5. a path to a trust root exists — else ``INDETERMINATE /
    NO_CERTIFICATE_CHAIN_FOUND``; the certificates were valid at the proven time
    (or at validation time) — else ``NOT_YET_VALID`` / ``OUT_OF_BOUNDS_NO_POE``;
