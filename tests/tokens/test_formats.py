@@ -21,8 +21,7 @@ from qcertlib.signing.pades import sign_pades
 from qcertlib.signing.xades import sign_xades
 from qcertlib.tokens import Pkcs11Backend, TokenSession
 from tests.conftest import require_tool
-from tests.signing_docs.conftest import make_pdf
-from tests.signing_docs.test_pades import assert_valid_trusted, pdfsig
+from tests.tokens._pdf import assert_valid_and_trusted, one_page_pdf, pdfsig_verdicts
 from tests.tokens.conftest import MAIN, PIN, Hsm, Issued
 
 DATA = b"factura 2026-0001: 1.234,56 EUR\n"
@@ -127,7 +126,7 @@ def no_aia_chain(
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("label", ["rsa", "ec"])
-def test_pades_from_token_is_valid_for_pdfsig(
+def test_pades_from_token_is_valid_for_pdfsig_verdicts(
     hsm: Hsm, issued: dict[str, Issued], tmp_path: Path, label: str
 ) -> None:
     certutil = require_tool("certutil", "pdfsig")["certutil"]
@@ -156,13 +155,13 @@ def test_pades_from_token_is_valid_for_pdfsig(
     with Pkcs11Backend.open(
         hsm.module, token_label=MAIN, pin=PIN, key_label=label, certificate=leaf, chain=(root,)
     ) as backend:
-        signed = sign_pades(make_pdf(), backend, SignatureOptions())
+        signed = sign_pades(one_page_pdf(), backend, SignatureOptions())
         assert backend.login_count == 1
     out = tmp_path / "signed.pdf"
     out.write_bytes(signed)
-    sigs = pdfsig(out, f"sql:{db}")
+    sigs = pdfsig_verdicts(out, f"sql:{db}")
     assert len(sigs) == 1
-    assert_valid_trusted(sigs[0])
+    assert_valid_and_trusted(sigs[0])
     assert sigs[0]["Signer Certificate Common Name"] == "Token Signer"
 
 

@@ -195,8 +195,7 @@ def test_qcert_sign_pades_with_a_token_key(hsm: Hsm, tmp_path: Path) -> None:
     from qcertlib.cli import main
     from qcertlib.issuance import KeySpec
     from qcertlib.tokens import TokenSession
-    from tests.signing_docs.conftest import make_pdf
-    from tests.signing_docs.test_pades import assert_valid_trusted, pdfsig
+    from tests.tokens._pdf import assert_valid_and_trusted, one_page_pdf, pdfsig_verdicts
     from tests.tokens.conftest import SPARE
     from tests.tokens.test_formats import no_aia_chain
 
@@ -225,7 +224,7 @@ def test_qcert_sign_pades_with_a_token_key(hsm: Hsm, tmp_path: Path) -> None:
         ],
         check=True,
     )
-    (tmp_path / "in.pdf").write_bytes(make_pdf())
+    (tmp_path / "in.pdf").write_bytes(one_page_pdf())
     (tmp_path / "pin").write_text(PIN)
     result = CliRunner().invoke(
         main,
@@ -247,9 +246,9 @@ def test_qcert_sign_pades_with_a_token_key(hsm: Hsm, tmp_path: Path) -> None:
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    sigs = pdfsig(tmp_path / "out.pdf", f"sql:{db}")
+    sigs = pdfsig_verdicts(tmp_path / "out.pdf", f"sql:{db}")
     assert len(sigs) == 1
-    assert_valid_trusted(sigs[0])
+    assert_valid_and_trusted(sigs[0])
 
 
 @pytest.mark.oracle
