@@ -356,3 +356,40 @@ def test_holder_display_falls_back_to_the_subject(pki: Pki) -> None:
     name, nif = holder_display(pki.tsa)  # no person, no NIF: the entity or the CN
     assert name in ("qcertlib Test PKI", "qcertlib Test PKI TSA")
     assert nif is None
+
+
+def _certified_no_changes(pki: Pki) -> bytes:
+    """A PDF certified by pyHanko with DocMDP "no changes allowed"."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+
+    signers: Any = _hanko("pyhanko.sign.signers")
+    fields: Any = _hanko("pyhanko.sign.fields")
+    inc: Any = _hanko("pyhanko.pdf_utils.incremental_writer")
+    key_der = pki.signer_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(
+            pki.signer.public_bytes(serialization.Encoding.DER)
+        ),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=None,
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name="Author",
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        subfilter=fields.SigSeedSubFilter.PADES,
+    )
+    out = io.BytesIO()
+    signers.sign_pdf(inc.IncrementalPdfFileWriter(io.BytesIO(make_pdf())), meta, signer, output=out)
+    return out.getvalue()
+
+
+def test_certified_pdf_allowing_no_changes_is_refused(pki: Pki) -> None:
+    with pytest.raises(SigningError, match="cannot sign this PDF"):
+        sign_pades(_certified_no_changes(pki), pki.backend(), SignatureOptions())

@@ -320,7 +320,9 @@ def prepare_pades(
         ok = True
     except QcertError:
         raise
-    except (PdfError, HankoSigningError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except HankoSigningError as exc:  # e.g. a certified PDF that allows no more signatures
+        raise SigningError(f"cannot sign this PDF: {exc}") from None
+    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise _wrap_pdf_error(exc, "prepare the PDF signature") from None
     finally:
         in_stream.close()
@@ -526,10 +528,15 @@ def sign_pades(
     field_name: str | None = None,
     reason: str | None = None,
     location: str | None = None,
+    bytes_reserved: int = DEFAULT_RESERVED,
     timestamper: TimestampSource | None = None,
     revocation: Sequence[RevocationMaterial] | None = None,
 ) -> bytes:
-    """Sign a PDF held in memory: prepare, one ``sign_digests`` call, finish."""
+    """Sign a PDF held in memory: prepare, one ``sign_digests`` call, finish.
+
+    ``bytes_reserved`` (hex characters for the CMS container) only needs raising for
+    very large certificate chains or timestamp tokens.
+    """
     prepared = prepare_pades(
         document,
         backend.certificate,
@@ -540,6 +547,7 @@ def sign_pades(
         field_name=field_name,
         reason=reason,
         location=location,
+        bytes_reserved=bytes_reserved,
     )
     (signature,) = backend.sign_digests([prepared.digest], prepared.algorithm)
     return finish_pades(
@@ -557,6 +565,7 @@ def sign_pades_file(
     field_name: str | None = None,
     reason: str | None = None,
     location: str | None = None,
+    bytes_reserved: int = DEFAULT_RESERVED,
     timestamper: TimestampSource | None = None,
     revocation: Sequence[RevocationMaterial] | None = None,
 ) -> Path:
@@ -578,6 +587,7 @@ def sign_pades_file(
             field_name=field_name,
             reason=reason,
             location=location,
+            bytes_reserved=bytes_reserved,
         )
         (signature,) = backend.sign_digests([prepared.digest], prepared.algorithm)
     except BaseException:
