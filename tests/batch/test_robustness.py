@@ -127,8 +127,10 @@ def test_resume_skips_valid_outputs_and_redoes_damaged_ones(
     damaged = jobs[2].output
     damaged.write_bytes(damaged.read_bytes()[:-40])
     jobs[4].output.unlink()
-    stale = jobs[5].output.parent / f".{jobs[5].output.name}.abc123.tmp"
+    stale = jobs[5].output.parent / f".{jobs[5].output.name}.abc123_x.tmp"
     stale.write_bytes(b"half a file")
+    mine = jobs[5].output.parent / ".notes.tmp"  # not a name the batch makes
+    mine.write_bytes(b"keep")
     signer = BatchSigner(seal.backend(), executor="threads", resume=True)
     results = {r.input: r for r in signer.sign_all(jobs)}
     assert results[inputs[2]].status is BatchStatus.OK
@@ -136,6 +138,7 @@ def test_resume_skips_valid_outputs_and_redoes_damaged_ones(
     skipped = [r for r in results.values() if r.status is BatchStatus.SKIPPED]
     assert len(skipped) == 4
     assert not stale.exists()
+    assert mine.exists()
     again = list(signer.sign_all(jobs))
     assert all(r.status is BatchStatus.SKIPPED for r in again)
 

@@ -8,9 +8,10 @@ results are plain picklable data (:class:`BatchContext`, :class:`BatchJob`,
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
+import re
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from qcertlib.errors import QcertError, SigningError
 from qcertlib.signing.backends import PreparedSignature, SignatureMechanism
 from qcertlib.signing.options import SignatureLevel, SignatureOptions
 
-__all__ = ["BatchContext", "Prepared", "finish_task", "prepare_task"]
+__all__ = ["BatchContext", "Prepared", "finish_task", "prepare_task", "worker_init"]
 
 _CHUNK = 1024 * 1024
 PADES_STREAM_THRESHOLD = 16 * 1024 * 1024
@@ -111,13 +112,39 @@ def _hash_file(path: Path, algorithm: str) -> tuple[bytes, int]:
     return h.digest(), size
 
 
-def remove_stale_temps(output: Path) -> None:
-    """Remove temporary files a killed run may have left for ``output``."""
-    directory = output.parent if str(output.parent) else Path(".")
-    pattern = glob.escape(str(directory / f".{output.name}.")) + "*"
-    for name in glob.glob(pattern):
-        if name.endswith((".tmp", TMP_SUFFIX)):
-            Path(name).unlink(missing_ok=True)
+_STALE = re.compile(r"^\..+\.(?:[A-Za-z0-9_]{8}\.tmp|\d+\.\d+\.qcert-tmp)$")
+
+
+def remove_stale_temps(directory: Path) -> int:
+    """Remove the temporary files a killed run left in an output directory.
+
+    Only names this package creates are touched: ``.<name>.<8 random>.tmp``
+    (:func:`qcertlib._io.write_atomic`) and ``.<name>.<pid>.<n>.qcert-tmp`` (large
+    PDFs). Returns how many were removed. Called once per directory on ``resume``.
+    """
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    for entry in entries:
+        if _STALE.match(entry.name) and entry.is_file(follow_symlinks=False):
+            Path(entry.path).unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def worker_init() -> None:
+    """Initializer of the batch's worker processes: leave Ctrl-C to the coordinator.
+
+    Besides the usual reason (the coordinator cancels the pool), this is a measured
+    speed-up: with the default SIGINT handler, every :func:`asyncio.run` in a
+    process's main thread (pyHanko's coroutines in PAdES) ends with
+    ``signal.getsignal(SIGINT)``, which on Python 3.11 formats ``repr()`` of the
+    finished task and so re-serialises its asn1crypto result — about half of the
+    per-PDF time. With SIGINT ignored asyncio installs no handler and skips that.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # --------------------------------------------------------------------------- prepare
@@ -132,7 +159,6 @@ def prepare_task(ctx: BatchContext, items: Sequence[tuple[int, BatchJob]]) -> li
 def _prepare_one(ctx: BatchContext, index: int, job: BatchJob) -> Prepared | BatchResult:
     started = time.perf_counter()
     try:
-        remove_stale_temps(job.output)
         if ctx.resume and job.output.exists() and output_is_valid(ctx, job):
             return BatchResult(
                 job.input,
@@ -187,7 +213,6 @@ def _prepare_pades(ctx: BatchContext, index: int, job: BatchJob, started: float)
     if size > PADES_STREAM_THRESHOLD:
         digest, _ = _hash_file(job.input, alg)
         document = job.input
-        job.output.parent.mkdir(parents=True, exist_ok=True)
         temp = str(job.output.parent / f".{job.output.name}.{os.getpid()}.{index}{TMP_SUFFIX}")
     else:
         document = job.input.read_bytes()
@@ -252,7 +277,6 @@ def _finish_one(
     started = time.perf_counter()
     job = p.job
     try:
-        job.output.parent.mkdir(parents=True, exist_ok=True)
         if ctx.format is BatchFormat.CADES:
             _finish_cades(ctx, p, signature)
         elif ctx.format is BatchFormat.PADES:

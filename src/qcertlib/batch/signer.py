@@ -30,7 +30,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from qcertlib.batch._der import CmsTemplate, SignedAttrsTemplate, der_time, signed_attrs_of
 from qcertlib.batch._der import timestamp_attrs as _ts_attrs
 from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
-from qcertlib.batch._stages import BatchContext, Prepared, describe, finish_task, prepare_task
+from qcertlib.batch._stages import (
+    BatchContext,
+    Prepared,
+    describe,
+    finish_task,
+    prepare_task,
+    remove_stale_temps,
+    worker_init,
+)
 from qcertlib.errors import QcertError, SigningError
 from qcertlib.signing.backends import SignerBackend
 from qcertlib.signing.options import SignatureLevel, SignatureOptions
@@ -43,6 +51,21 @@ document (``total`` is ``None`` when the jobs are an iterator of unknown length)
 
 _PROBE_DOCUMENT = b"qcertlib batch probe: checks the signer before any document is touched\n"
 _TASK_SIZE = {BatchFormat.CADES: 64, BatchFormat.XADES: 8, BatchFormat.PADES: 2}
+# imported once by the fork server, so workers start without re-importing pyHanko & co.
+_PRELOAD = (
+    "qcertlib.batch._stages",
+    "qcertlib.signing.cades",
+    "qcertlib.signing.pades",
+    "qcertlib.signing.xades",
+    "qcertlib.validation.pdf",
+    "qcertlib.validation.xml",
+    "pyhanko.sign.signers",
+    "signxml.xades",
+)
+# digests per backend call within a chunk; between calls the GIL is offered to the
+# worker threads (RSA signing holds it, and each file operation of a worker thread
+# would otherwise wait up to a switch interval, 5 ms, to get it back)
+_SIGN_SLICE = 32
 _STOPPED = "not attempted: the batch stopped after an earlier error"
 
 
@@ -68,6 +91,50 @@ class _Setup:
     timestamper: Any
 
 
+class _Executors:
+    """The executor(s) of one batch run.
+
+    A given :class:`concurrent.futures.Executor` serves every format (not shut down
+    here). ``"threads"`` / ``"processes"``: one pool of that kind. ``None``: a thread
+    pool for CAdES (hashing and a few small byte operations: a process hop would
+    cost more than the work) and a process pool for PAdES and XAdES (pure-Python
+    PDF and XML work), each created on first use.
+    """
+
+    def __init__(self, spec: cf.Executor | str | None, workers: int) -> None:
+        self._spec = spec
+        self._workers = workers
+        self._threads: cf.Executor | None = None
+        self._processes: cf.Executor | None = None
+
+    def get(self, fmt: BatchFormat) -> cf.Executor:
+        if isinstance(self._spec, cf.Executor):
+            return self._spec
+        kind = self._spec or ("threads" if fmt is BatchFormat.CADES else "processes")
+        if kind == "threads":
+            if self._threads is None:
+                self._threads = cf.ThreadPoolExecutor(
+                    self._workers, thread_name_prefix="qcert-batch"
+                )
+            return self._threads
+        if self._processes is None:
+            methods = multiprocessing.get_all_start_methods()
+            # never fork: a forked worker would hold a copy of the key
+            method = "forkserver" if "forkserver" in methods else "spawn"
+            ctx = multiprocessing.get_context(method)
+            if method == "forkserver":
+                ctx.set_forkserver_preload(list(_PRELOAD))
+            self._processes = cf.ProcessPoolExecutor(
+                self._workers, mp_context=ctx, initializer=worker_init
+            )
+        return self._processes
+
+    def shutdown(self) -> None:
+        for pool in (self._threads, self._processes):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
 class BatchSigner:
     """Sign many documents with one key: prepare -> sign digests -> finish.
 
@@ -77,10 +144,13 @@ class BatchSigner:
     call (one login, one key import). Preparing (parse, reserve, hash) and finishing
     (embed, timestamp, revocation data, atomic write) run on ``executor``:
 
-    * ``None`` or ``"processes"``: a process pool of ``workers`` processes (default:
-      the CPU count) started with *forkserver*/*spawn*, so the key is never copied
-      into a worker;
-    * ``"threads"``: a thread pool (fine for small batches and I/O-bound work);
+    * ``None`` (default): a process pool of ``workers`` processes (default: the CPU
+      count) for PAdES and XAdES, whose work is pure Python, and a thread pool for
+      CAdES, whose per-document work is hashing and a few byte operations;
+    * ``"processes"``: a process pool for every format, started with
+      *forkserver* (or *spawn*), never *fork*, so the key is never copied into a
+      worker;
+    * ``"threads"``: a thread pool for every format;
     * any :class:`concurrent.futures.Executor`, e.g. Dask's
       ``distributed.Client(...).get_executor()`` (the ``dask`` extra).
 
@@ -151,12 +221,11 @@ class BatchSigner:
         """
         total = len(jobs) if isinstance(jobs, Sized) else None
         setup = self._setup()
-        executor, owned = self._make_executor()
+        executors = self._make_executor()
         try:
-            yield from self._run(iter(jobs), executor, setup, total)
+            yield from self._run(iter(jobs), executors, setup, total)
         finally:
-            if owned:
-                executor.shutdown(wait=True, cancel_futures=True)
+            executors.shutdown()
 
     async def asign_all(self, jobs: Iterable[BatchJob]) -> AsyncIterator[BatchResult]:
         """The async form of :meth:`sign_all` (the batch runs in a helper thread)."""
@@ -197,18 +266,8 @@ class BatchSigner:
 
     # ------------------------------------------------------------------ set-up
 
-    def _make_executor(self) -> tuple[cf.Executor, bool]:
-        if isinstance(self._executor, cf.Executor):
-            return self._executor, False
-        if self._executor == "threads":
-            return cf.ThreadPoolExecutor(self._workers, thread_name_prefix="qcert-batch"), True
-        methods = multiprocessing.get_all_start_methods()
-        # never fork: a forked worker would hold a copy of the key
-        method = "forkserver" if "forkserver" in methods else "spawn"
-        ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["qcertlib.batch._stages"])
-        return cf.ProcessPoolExecutor(self._workers, mp_context=ctx), True
+    def _make_executor(self) -> _Executors:
+        return _Executors(self._executor, self._workers)
 
     def _setup(self) -> _Setup:
         from qcertlib.signing import _cms
@@ -322,7 +381,7 @@ class BatchSigner:
     def _run(
         self,
         jobs: Iterator[BatchJob],
-        executor: cf.Executor,
+        executors: _Executors,
         setup: _Setup,
         total: int | None,
     ) -> Iterator[BatchResult]:
@@ -334,6 +393,7 @@ class BatchSigner:
         out: list[BatchResult] = []
         unsynced: list[BatchResult] = []
         lookahead: list[BatchJob] = []
+        directories: set[Path] = set()
         state = {"index": 0, "exhausted": False, "stopped": False, "done": 0}
         tsa = self._options.level.at_least(SignatureLevel.B_T)
         finish_limit = self._tsa_concurrency if tsa else 1 << 30
@@ -353,6 +413,19 @@ class BatchSigner:
                 except (QcertError, ImportError, ValueError) as exc:
                     contexts[fmt] = describe(exc)
             return contexts[fmt]
+
+        def out_dirs(task: list[tuple[int, BatchJob]]) -> None:
+            """Create each output directory once (and on resume, clean its stale temps)."""
+            for _, job in task:
+                directory = job.output.parent
+                if directory not in directories:
+                    directories.add(directory)
+                    try:
+                        directory.mkdir(parents=True, exist_ok=True)
+                    except OSError:  # reported per document when it is written
+                        continue
+                    if self._resume:
+                        remove_stale_temps(directory)
 
         def next_task() -> list[tuple[int, BatchJob]] | None:
             task: list[tuple[int, BatchJob]] = []
@@ -386,7 +459,11 @@ class BatchSigner:
             alg = self._options.digest
             started = time.perf_counter()
             try:
-                sigs = self._backend.sign_digests([p.to_sign for _, p in chunk], alg)
+                sigs = []
+                digests = [p.to_sign for _, p in chunk]
+                for i in range(0, len(digests), _SIGN_SLICE):
+                    sigs += self._backend.sign_digests(digests[i : i + _SIGN_SLICE], alg)
+                    time.sleep(0)  # let worker threads waiting on the GIL run (I/O convoy)
                 if len(sigs) != len(chunk):
                     raise SigningError("the backend returned a wrong number of signatures")
             except Exception as exc:  # a token error fails this chunk, not the batch
@@ -417,10 +494,12 @@ class BatchSigner:
                     state["exhausted"] = True
                     break
                 ctx = context(task[0][1].format)
+                out_dirs(task)
                 if isinstance(ctx, str):
                     out.extend(failed(job, ctx) for _, job in task)
                 else:
-                    preparing.append((executor.submit(prepare_task, ctx, task), ctx, task))
+                    fut = executors.get(ctx.format).submit(prepare_task, ctx, task)
+                    preparing.append((fut, ctx, task))
                 progressed = True
             # 2. collect prepared documents (in submission order)
             while preparing and preparing[0][0].done():
@@ -446,7 +525,7 @@ class BatchSigner:
             # 4. feed the finish stage (bounded for TSA requests)
             while waiting and len(finishing) < finish_limit:
                 ctx, items = waiting.popleft()
-                fut = executor.submit(finish_task, ctx, items)
+                fut = executors.get(ctx.format).submit(finish_task, ctx, items)
                 finishing[fut] = (ctx, [p for p, _, _ in items])
                 progressed = True
             # 5. collect finished documents
