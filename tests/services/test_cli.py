@@ -245,3 +245,24 @@ def test_qcert_serve_with_two_workers_sees_revocations_at_once(tmp_path: Path) -
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+def test_encrypted_pki_needs_its_passphrase(tmp_path: Path) -> None:
+    import pytest
+
+    from qcertlib.errors import KeyFileError
+    from qcertlib.issuance.ca import CertificateAuthority
+    from qcertlib.issuance.keys import KeySpec
+    from qcertlib.services import load_directory
+
+    secret = "correct horse battery"
+    CertificateAuthority.init(tmp_path / "enc", key_spec=KeySpec.EC_P256, passphrase=secret)
+    with pytest.raises(KeyFileError) as caught:
+        load_directory(tmp_path / "enc")
+    assert secret not in str(caught.value)
+    assert load_directory(tmp_path / "enc", passphrase=secret).cas[0].responder is not None
+    result = CliRunner().invoke(
+        main, ["serve", str(tmp_path / "enc")], env={"QCERT_PASSPHRASE": None}
+    )
+    assert result.exit_code == 2
+    assert "passphrase" in result.output

@@ -158,6 +158,15 @@ def status(
     sys.exit(_EXIT[result.status.value])
 
 
+def _keys_encrypted(directory: Path) -> bool:
+    """True for a qcertlib PKI whose keys are encrypted (test PKIs are not)."""
+    try:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and bool(config.get("encrypted_keys"))
+
+
 @click.command("serve")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -201,12 +210,10 @@ def serve(
     from qcertlib.services import serve as run
 
     passphrase = None
-    if passphrase_file is not None or (directory / "config.json").exists():
+    if passphrase_file is not None or _keys_encrypted(directory):
         passphrase = read_secret(
-            passphrase_file, env_var="QCERT_PASSPHRASE", what="PKI passphrase", required=False
+            passphrase_file, env_var="QCERT_PASSPHRASE", what="PKI passphrase", required=True
         )
-        if passphrase == "":
-            passphrase = None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
         run(
