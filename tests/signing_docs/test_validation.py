@@ -272,3 +272,15 @@ def test_xml_without_signature_is_indeterminate() -> None:
 def test_xml_unreadable_or_hostile_input_is_a_validation_input_error(data: bytes) -> None:
     with pytest.raises(ValidationInputError):
         validate_xml(data, ValidationPolicy())
+
+
+def test_xml_schema_violation_is_format_failure(pki: Pki, tsa: Timestamper) -> None:
+    signed = sign_xades(
+        DOC, pki.backend(), SignatureOptions(level=SignatureLevel.B_T), timestamper=tsa
+    )
+    marker = b"<xades:UnsignedSignatureProperties>"
+    assert marker in signed
+    broken = signed.replace(marker, marker + b"<xades:NotInTheSchema/>")
+    report = validate_xml(broken, trusting(pki, fetch=True))
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.subindication is SubIndication.FORMAT_FAILURE

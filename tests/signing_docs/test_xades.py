@@ -325,3 +325,8 @@ def test_finish_refuses_a_foreign_prepared_signature(pki: Pki) -> None:
     prepared = prepare_xades(DOC, pki.signer, [pki.ca], options)
     with pytest.raises(ValueError, match="not a XAdES"):
         finish_xades(dataclasses.replace(prepared, format="pades"), b"", options)
+
+
+def test_xml_that_cannot_be_canonicalised_is_a_signing_error(pki: Pki) -> None:
+    with pytest.raises(SigningError, match="cannot prepare"):
+        sign_xades(b"<a xmlns='relative'><b/></a>", pki.backend(), SignatureOptions())

@@ -322,7 +322,8 @@ def prepare_xades(
         signed_info_c14n = _c14n(_child(reparsed, DS_NS, "SignedInfo"))
     except QcertError:
         raise
-    except (ValueError, TypeError, KeyError, StopIteration) as exc:
+    except (ValueError, TypeError, KeyError, StopIteration, _etree().LxmlError) as exc:
+        # e.g. a relative namespace URI, which XML canonicalisation refuses
         raise SigningError(f"cannot prepare the XAdES signature: {exc}") from None
     if packaging is not XadesPackaging.DETACHED and key.captured != signed_info_c14n:
         raise SigningError("internal error: SignedInfo changed after serialisation")

@@ -78,7 +78,14 @@ def _dss_material(reader: Any) -> tuple[list[x509.Certificate], list[bytes], lis
         dss = DocumentSecurityStore.read_dss(reader)
     except ValidationInfoReadingError:
         return [], [], []
-    certs = [_cms.crypto_cert(c) for c in dss.load_certs()]
+    certs = []
+    for cert in dss.load_certs():
+        try:
+            parsed = _cms.crypto_cert(cert)
+            _ = (parsed.subject, parsed.issuer, parsed.extensions)  # parsed lazily
+        except ValueError:
+            continue  # a damaged DSS entry is ignored (the path may then not be found)
+        certs.append(parsed)
     ocsps = [bytes(ref.get_object().data) for ref in dss.ocsps]
     crls = [bytes(ref.get_object().data) for ref in dss.crls]
     return certs, ocsps, crls
@@ -198,7 +205,16 @@ def _validate_one(
     ctx.embedded = _cms.dedupe([*ctx.embedded, *dss_certs])
     ctx.ocsps = [*ctx.ocsps, *dss_ocsps]
     ctx.crls = [*ctx.crls, *dss_crls]
-    report: SignatureReport = ctx.validate(signer_info)
+    try:
+        report: SignatureReport = ctx.validate(signer_info)
+    except (ValueError, TypeError, KeyError) as exc:  # damaged certificates or attributes
+        return SignatureReport(
+            Indication.TOTAL_FAILED,
+            SubIndication.FORMAT_FAILURE,
+            signing_time=signing_time,
+            messages=(f"{sig.field_name}: the signature data is malformed ({exc})",),
+            format="pades",
+        )
     messages = [f"field {sig.field_name}", *report.messages]
     indication, sub, level = report.indication, report.subindication, report.level
 

@@ -5,7 +5,9 @@ For each ``ds:Signature`` :func:`validate_xml`:
 1. finds the signer certificate in ``ds:KeyInfo`` (the one whose digest is in
    ``SigningCertificateV2`` / ``SigningCertificate``) — else ``INDETERMINATE /
    NO_SIGNING_CERTIFICATE_FOUND``;
-2. verifies the XMLDSig core with signxml's XAdES verifier using that certificate:
+2. checks the signature against the XMLDSig / XAdES schemas (else ``TOTAL_FAILED /
+   FORMAT_FAILURE``) and verifies the XMLDSig core with signxml's XAdES verifier
+   using that certificate:
    a reference whose digest does not match (altered document or properties) is
    ``TOTAL_FAILED / HASH_FAILURE``, a bad signature value ``TOTAL_FAILED /
    SIG_CRYPTO_FAILURE``; a detached reference needs ``content`` (else
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -71,9 +74,11 @@ def _certs(nodes: Any) -> list[x509.Certificate]:
     out = []
     for node in nodes:
         try:
-            out.append(x509.load_der_x509_certificate(_b64(node.text)))
+            cert = x509.load_der_x509_certificate(_b64(node.text))
+            _ = (cert.subject, cert.issuer, cert.extensions)  # parsed lazily
         except ValueError:
             continue
+        out.append(cert)
     return out
 
 
@@ -144,7 +149,19 @@ def validate_xml(
     root = parse_xml(data, error=ValidationInputError)
     is_sig = root.tag == _q(DS_NS, "Signature")
     sigs = [root] if is_sig else list(root.iter(_q(DS_NS, "Signature")))
-    reports = [_validate_one(root, sigs[0], content, policy)] if sigs else []
+    reports = []
+    lxml_error: type[Exception] = importlib.import_module("lxml.etree").LxmlError
+    if sigs:
+        try:
+            reports.append(_validate_one(root, sigs[0], content, policy))
+        except (ValueError, TypeError, KeyError, lxml_error) as exc:  # damaged data
+            reports.append(
+                _fail(
+                    Indication.TOTAL_FAILED,
+                    SubIndication.FORMAT_FAILURE,
+                    f"the signature data is malformed ({exc})",
+                )
+            )
     for n, _ in enumerate(sigs[1:], 2):
         reports.append(
             _fail(
@@ -265,6 +282,7 @@ def _verify_core(
             return doc
 
         resolver = resolve
+    doc_invalid: type[Exception] = importlib.import_module("lxml.etree").DocumentInvalid
     target = sig if sig is root else root
     n_refs = len(sig.findall(f"{_q(DS_NS, 'SignedInfo')}/{_q(DS_NS, 'Reference')}"))
     from signxml.xades.xades import XAdESSignatureConfiguration
@@ -274,7 +292,7 @@ def _verify_core(
             target,
             x509_cert=cert,
             uri_resolver=resolver,
-            validate_schema=False,
+            validate_schema=True,
             expect_config=XAdESSignatureConfiguration(expect_references=n_refs),
         )
     except InvalidDigest as exc:
@@ -294,7 +312,7 @@ def _verify_core(
                 f"the signature value does not verify: {exc}",
             )
             return None
-    except (InvalidInput, SignXMLException, ValueError, KeyError) as exc:
+    except (InvalidInput, SignXMLException, doc_invalid, ValueError, KeyError) as exc:
         verdict.fail(
             Indication.TOTAL_FAILED,
             SubIndication.FORMAT_FAILURE,
