@@ -213,3 +213,16 @@ def test_b_lta_is_refused_clearly(pki: Pki) -> None:
 def test_unreadable_document_is_typed(pki: Pki, tmp_path: Path) -> None:
     with pytest.raises(SigningError, match="cannot read"):
         sign_cades(tmp_path / "missing.bin", _backend(pki, "ec"))
+
+
+def test_attached_content_is_spliced_and_split_without_asn1crypto(pki: Pki) -> None:
+    from qcertlib.signing import _cms
+
+    p7s = sign_cades(DATA, _backend(pki, "ec"), detached=False)
+    detached, content = _cms.split_content(p7s)
+    assert content is not None
+    assert bytes(content) == DATA
+    info = cms.ContentInfo.load(detached)["content"]
+    assert info["encap_content_info"]["content"].native is None
+    assert cms.ContentInfo.load(p7s)["content"]["encap_content_info"]["content"].native == DATA
+    assert _cms.split_content(detached) == (detached, None)

@@ -357,3 +357,17 @@ def test_timestamp_of_a_revoked_tsa_is_ignored(
     assert sig.level is SignatureLevel.B_B
     assert sig.timestamp_time is None
     assert any("timestamp ignored" in m and "revoked" in m for m in sig.messages)
+
+
+def test_detached_content_given_as_a_path(
+    pki: Pki, tsa: TsaResponder, trust: ValidationPolicy, tmp_path: Path
+) -> None:
+    p7s = _sign(pki, tsa, SignatureLevel.B_LT)
+    (tmp_path / "doc").write_bytes(DATA)
+    assert validate_cms(p7s, tmp_path / "doc", trust).indication is Indication.TOTAL_PASSED
+    (tmp_path / "doc").write_bytes(DATA + b".")
+    assert validate_cms(p7s, str(tmp_path / "doc"), trust).subindication is (
+        SubIndication.HASH_FAILURE
+    )
+    with pytest.raises(ValidationInputError, match="cannot read"):
+        validate_cms(p7s, tmp_path / "missing", trust)

@@ -200,7 +200,6 @@ def verify(
 
     try:
         data = file.read_bytes()
-        original = content.read_bytes() if content is not None else None
         roots = [c for path in trust for c in load_certificates(path.read_bytes())]
     except OSError as exc:
         raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
@@ -216,13 +215,16 @@ def verify(
         elif kind == "xml":
             from qcertlib.validation import validate_xml
 
+            original = content.read_bytes() if content is not None else None
             report = validate_xml(data, policy, content=original, name=file.name)
         else:
             from qcertlib.validation import validate_cms
 
-            report = validate_cms(data, original, policy, name=file.name)
+            report = validate_cms(data, content, policy, name=file.name)  # streamed
     except QcertError as exc:
         raise _fail(exc) from None
+    except OSError as exc:
+        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     except ImportError as exc:
         raise _Failure(f"cannot validate {kind.upper()} here: {exc}") from None
     click.echo(report.to_json() if fmt == "json" else report.to_text())

@@ -69,7 +69,7 @@ def hash_for_name(name: str) -> hashes.HashAlgorithm:
     raise ValueError(f"unsupported digest algorithm {name}")
 
 
-def digest_with(name: str, data: bytes) -> bytes:
+def digest_with(name: str, data: bytes | memoryview) -> bytes:
     """Hash ``data`` with the algorithm asn1crypto calls ``name``."""
     h = hashes.Hash(hash_for_name(name))
     h.update(data)
@@ -288,7 +288,7 @@ def build_signer_info(
 def build_signed_data(
     *,
     content_type: str,
-    content: bytes | None,
+    content: bytes | memoryview | None,
     digest_algorithms: Sequence[DigestAlgorithm],
     certificates: Sequence[x509.Certificate],
     signer_infos: Sequence[cms.SignerInfo],
@@ -304,9 +304,8 @@ def build_signed_data(
     from asn1crypto import ocsp as asn1_ocsp
 
     encap: dict[str, Any] = {"content_type": content_type}
-    if content is not None:
-        # "data" content is a plain OCTET STRING, others (TSTInfo) parsable ones
-        encap["content"] = content if content_type == "data" else core.ParsableOctetString(content)
+    if content is not None and content_type != "data":
+        encap["content"] = core.ParsableOctetString(bytes(content))
     revs: list[Any] = [
         cms.RevocationInfoChoice({"crl": asn1_crl.CertificateList.load(c)}) for c in crls
     ]
@@ -341,7 +340,64 @@ def build_signed_data(
     if revs:
         sd["crls"] = revs
     info = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(sd)})
-    return bytes(info.dump())
+    der = bytes(info.dump())
+    if content is not None and content_type == "data":
+        # splice the (possibly large) content in ourselves: asn1crypto would copy it
+        # several times over while encoding
+        der = _splice_content(der, content)
+    return der
+
+
+def der_read(data: bytes | memoryview, pos: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end) of the DER element at ``pos`` (:class:`ValueError`)."""
+    if pos + 2 > len(data):
+        raise ValueError("truncated DER")
+    tag = data[pos]
+    length = data[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 8 or start + n > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[start : start + n], "big")
+        start += n
+    if start + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, start, start + length
+
+
+def _splice_content(detached: bytes, content: bytes | memoryview) -> bytes:
+    """Put ``content`` as eContent into a detached ContentInfo(SignedData), fixing lengths."""
+    _t, ci_start, _ci_end = der_read(detached, 0)
+    _t, _s, oid_end = der_read(detached, ci_start)  # contentType
+    _t, a0_start, _a0_end = der_read(detached, oid_end)  # [0] EXPLICIT
+    _t, sd_start, sd_end = der_read(detached, a0_start)  # SignedData
+    _t, _s, pos = der_read(detached, sd_start)  # version
+    _t, _s, encap_start = der_read(detached, pos)  # digestAlgorithms
+    _t, e_start, encap_end = der_read(detached, encap_start)  # EncapsulatedContentInfo
+    e_type = detached[e_start:encap_end]  # eContentType only (detached)
+    os_hdr = b"\x04" + _der_length(len(content))
+    a0c_hdr = b"\xa0" + _der_length(len(os_hdr) + len(content))
+    encap_len = len(e_type) + len(a0c_hdr) + len(os_hdr) + len(content)
+    encap_hdr = b"\x30" + _der_length(encap_len)
+    sd_len = (encap_start - sd_start) + len(encap_hdr) + encap_len + (sd_end - encap_end)
+    sd_hdr = b"\x30" + _der_length(sd_len)
+    a0_hdr = b"\xa0" + _der_length(len(sd_hdr) + sd_len)
+    ci_len = (oid_end - ci_start) + len(a0_hdr) + len(sd_hdr) + sd_len
+    parts: list[bytes | memoryview] = [
+        b"\x30" + _der_length(ci_len),
+        detached[ci_start:oid_end],
+        a0_hdr,
+        sd_hdr,
+        detached[sd_start:encap_start],
+        encap_hdr,
+        e_type,
+        a0c_hdr,
+        os_hdr,
+        content,
+        detached[encap_end:sd_end],
+    ]
+    return b"".join(parts)
 
 
 def load_signed_data(der: bytes) -> cms.SignedData:
@@ -436,3 +492,41 @@ def signing_certificate_v2_der(cert: x509.Certificate, alg: DigestAlgorithm) -> 
     hash_alg = b"" if alg is DigestAlgorithm.SHA256 else digest_algorithm_id(alg).dump()
     ess = der_tlv(0x30, hash_alg + der_tlv(0x04, alg.digest(cert_der)) + issuer_serial)
     return der_tlv(0x30, der_tlv(0x30, ess))
+
+
+def split_content(der: bytes) -> tuple[bytes, memoryview | None]:
+    """Separate an attached eContent from a ContentInfo(SignedData) without copying it.
+
+    Returns (the DER with the eContent removed, a view of the content bytes). When
+    there is no eContent, or it is not a plain DER OCTET STRING, returns
+    ``(der, None)`` and the caller parses the original as usual. asn1crypto copies
+    every nested level while parsing; this keeps a large attached document to one
+    copy (the caller's).
+    """
+    try:
+        _t, ci_start, ci_end = der_read(der, 0)
+        _t, _s, oid_end = der_read(der, ci_start)
+        _t, a0_start, _a0_end = der_read(der, oid_end)
+        _t, sd_start, sd_end = der_read(der, a0_start)
+        _t, _s, pos = der_read(der, sd_start)  # version
+        _t, _s, encap_start = der_read(der, pos)  # digestAlgorithms
+        _t, e_start, encap_end = der_read(der, encap_start)
+        _t, _s, type_end = der_read(der, e_start)  # eContentType
+        if type_end == encap_end:
+            return der, None  # detached
+        tag, c_start, c_end = der_read(der, type_end)
+        if tag != 0xA0 or c_end != encap_end:
+            return der, None
+        tag, os_start, os_end = der_read(der, c_start)
+        if tag != 0x04 or os_end != c_end or ci_end != len(der):
+            return der, None
+    except ValueError:
+        return der, None
+    e_type = der[e_start:type_end]
+    encap = b"\x30" + _der_length(len(e_type)) + e_type
+    sd_body = der[sd_start:encap_start] + encap + der[encap_end:sd_end]
+    sd = b"\x30" + _der_length(len(sd_body)) + sd_body
+    a0 = b"\xa0" + _der_length(len(sd)) + sd
+    ci_body = der[ci_start:oid_end] + a0
+    detached = b"\x30" + _der_length(len(ci_body)) + ci_body
+    return detached, memoryview(der)[os_start:os_end]

@@ -120,24 +120,28 @@ def _signing_time(when: datetime) -> cms.Time:
 
 
 def _pack(fields: dict[str, bytes]) -> bytes:
-    out = bytearray(b"QCAD1")
+    parts = [b"QCAD1"]
     for key, value in fields.items():
         name = key.encode()
-        out += struct.pack(">B", len(name)) + name + struct.pack(">Q", len(value)) + value
-    return bytes(out)
+        parts += [struct.pack(">B", len(name)), name, struct.pack(">Q", len(value)), value]
+    return b"".join(parts)  # one copy, even of a large attached content
 
 
-def _unpack(data: bytes) -> dict[str, bytes]:
+def _unpack(data: bytes) -> dict[str, memoryview]:
+    """Fields of :func:`_pack` output as views (no copy of a large attached content)."""
     if not data.startswith(b"QCAD1"):
         raise ValueError("not a CAdES prepared-signature state")
+    view = memoryview(data)
     pos, out = 5, {}
     while pos < len(data):
         (klen,) = struct.unpack_from(">B", data, pos)
-        key = data[pos + 1 : pos + 1 + klen].decode()
+        key = bytes(view[pos + 1 : pos + 1 + klen]).decode()
         pos += 1 + klen
         (vlen,) = struct.unpack_from(">Q", data, pos)
         pos += 8
-        out[key] = data[pos : pos + vlen]
+        if pos + vlen > len(data):
+            raise ValueError("truncated CAdES prepared-signature state")
+        out[key] = view[pos : pos + vlen]
         pos += vlen
     return out
 
@@ -231,12 +235,12 @@ def finish_cades(
     if prepared.format != "cades":
         raise ValueError(f"not a CAdES prepared signature ({prepared.format})")
     state = _unpack(prepared.state)
-    cert = x509.load_der_x509_certificate(state["cert"])
-    chain = _certs_load(state["chain"])
-    mech = SignatureMechanism(state["mech"].decode())
+    cert = x509.load_der_x509_certificate(bytes(state["cert"]))
+    chain = _certs_load(bytes(state["chain"]))
+    mech = SignatureMechanism(bytes(state["mech"]).decode())
     alg = prepared.algorithm
     _cms.check_prehashed(cert, mech, signature, prepared.digest, alg)
-    signed_attrs = cms.CMSAttributes.load(state["attrs"])
+    signed_attrs = cms.CMSAttributes.load(bytes(state["attrs"]))
 
     unsigned: list[cms.CMSAttribute] = []
     certs: list[x509.Certificate] = [cert, *chain]
@@ -262,7 +266,7 @@ def finish_cades(
             if not ocsps and not crls:
                 raise SigningError("B-LT needs revocation values; none were supplied or found")
     si = _cms.build_signer_info(cert, alg, signed_attrs, signature, mech, unsigned)
-    content = state.get("content") if state["detached"] == b"0" else None
+    content = state.get("content") if bytes(state["detached"]) == b"0" else None
     return _cms.build_signed_data(
         content_type="data",
         content=content,

@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import cms, core
@@ -68,7 +70,8 @@ _SHA256 = hashes.SHA256()
 _MATERIAL_ERRORS: tuple[type[Exception], ...] = (QcertError, *_cms.MALFORMED)
 
 
-def _decode(signature: bytes) -> cms.SignedData:
+def _decode(signature: bytes) -> tuple[cms.SignedData, memoryview | None]:
+    """The SignedData and, for an attached signature, a view of its content."""
     if not signature or not signature.strip():
         raise ValidationInputError("the signature file is empty")
     match = _PEM.search(signature)
@@ -77,31 +80,39 @@ def _decode(signature: bytes) -> cms.SignedData:
             signature = base64.b64decode(b"".join(match.group(1).split()), validate=True)
         except (binascii.Error, ValueError):
             raise ValidationInputError("the PEM signature is not valid base64") from None
+    detached, content = _cms.split_content(signature)
     try:
-        return _cms.load_signed_data(signature)
+        return _cms.load_signed_data(detached), content
     except _cms.MALFORMED as exc:
         raise ValidationInputError(f"not a CMS SignedData (.p7s) signature: {exc}") from None
 
 
 def validate_cms(
     signature: bytes,
-    content: bytes | None = None,
+    content: bytes | str | os.PathLike[str] | None = None,
     policy: ValidationPolicy | None = None,
     *,
     name: str = "signature.p7s",
 ) -> ValidationReport:
     """Validate every signature of a CMS ``SignedData`` (detached needs ``content``).
 
+    ``content`` is the signed data as bytes or a path (hashed in chunks, so a large
+    detached document is never held in memory).
+
     Raises :class:`~qcertlib.errors.ValidationInputError` only when the input is not
     CMS at all (empty, garbage); every verdict on a readable signature is a report.
     """
     policy = policy or ValidationPolicy()
-    sd = _decode(signature)
+    sd, attached = _decode(signature)
     try:
-        embedded = sd["encap_content_info"]["content"]
-        if content is None and not isinstance(embedded, core.Void) and embedded.native:
-            content = bytes(embedded.native)
-        ctx = _Context(sd, content, policy)
+        signed: bytes | memoryview | str | os.PathLike[str] | None = content
+        if signed is None:
+            signed = attached
+        if signed is None:
+            embedded = sd["encap_content_info"]["content"]
+            if not isinstance(embedded, core.Void) and embedded.native is not None:
+                signed = bytes(embedded.native)
+        ctx = _Context(sd, signed, policy)
         signer_infos = list(sd["signer_infos"])
     except _cms.MALFORMED as exc:
         raise ValidationInputError(f"malformed CMS SignedData: {exc}") from None
@@ -122,9 +133,15 @@ class _Verdict:
 
 
 class _Context:
-    def __init__(self, sd: cms.SignedData, content: bytes | None, policy: ValidationPolicy):
+    def __init__(
+        self,
+        sd: cms.SignedData,
+        content: bytes | memoryview | str | os.PathLike[str] | None,
+        policy: ValidationPolicy,
+    ):
         self.sd = sd
         self.content = content
+        self._digests: dict[str, bytes] = {}
         self.policy = policy
         self.now = policy.at or datetime.now(UTC)
         self.embedded = _cms.certificates_of(sd)
@@ -203,6 +220,26 @@ class _Context:
                 lint_report = None
         return summary, lint_report
 
+    def _content_digest(self, name: str) -> bytes:
+        """Digest of the content (bytes, or a file hashed in chunks), once per algorithm."""
+        if name not in self._digests:
+            content = self.content
+            assert content is not None
+            if isinstance(content, bytes | bytearray | memoryview):
+                self._digests[name] = _cms.digest_with(name, content)
+            else:
+                h = hashes.Hash(_cms.hash_for_name(name))
+                try:
+                    with Path(content).open("rb") as fh:
+                        while chunk := fh.read(1 << 20):
+                            h.update(chunk)
+                except OSError as exc:
+                    raise ValidationInputError(
+                        f"cannot read the signed content: {exc.strerror or exc}"
+                    ) from None
+                self._digests[name] = h.finalize()
+        return self._digests[name]
+
     def _check_crypto(
         self, si: cms.SignerInfo, cert: x509.Certificate, v: _Verdict
     ) -> SignatureLevel | None:
@@ -232,7 +269,7 @@ class _Context:
             return None
         digests = _cms.attr_values(attrs, "message_digest")
         try:
-            actual = _cms.digest_with(digest_name, self.content)
+            actual = self._content_digest(digest_name)
         except ValueError:
             v.fail(
                 Indication.INDETERMINATE,
