@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from qcertlib.issuance.keys import KeySpec
 from qcertlib.services import create_app, load_directory
 from qcertlib.services.app import CaEndpoint
-from qcertlib.signing.backends import SoftwareKeyBackend
+from qcertlib.signing.backends import SignatureMechanism, SoftwareKeyBackend
 from qcertlib.signing.timestamps import Timestamper
 from qcertlib.testing import TEST_HOLDERS, TestPKI
 from tests.conftest import require_tool
@@ -71,6 +71,10 @@ class Pki:
         chain = (self.ca, self.root)
         if which == "ec_signer":
             return SoftwareKeyBackend(self.ec_signer_key, self.ec_signer, chain)
+        if which == "pss":
+            return SoftwareKeyBackend(
+                self.signer_key, self.signer, chain, mechanism=SignatureMechanism.RSA_PSS
+            )
         cred = self.testpki.citizen_qscd if which == "signer" else getattr(self.testpki, which)
         return SoftwareKeyBackend(cred.private_key, cred.certificate, chain)
 
@@ -159,12 +163,15 @@ def nssdb(pki_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     return f"sql:{db}"
 
 
-def make_pdf(text: str = "Hola qcertlib", *, pages: int = 1, big_stream: int = 0) -> bytes:
-    """A small valid PDF (pyHanko's writer), optionally with one large stream."""
+def make_pdf(
+    text: str = "Hola qcertlib", *, pages: int = 1, big_stream: int = 0, xref_stream: bool = False
+) -> bytes:
+    """A small valid PDF (pyHanko's writer), optionally with one large stream or an
+    xref stream (PDF 1.5 style) instead of a classic cross-reference table."""
     generic: Any = importlib.import_module("pyhanko.pdf_utils.generic")
     writer_mod: Any = importlib.import_module("pyhanko.pdf_utils.writer")
     pdf_name = generic.pdf_name
-    w = writer_mod.PdfFileWriter(stream_xrefs=False)
+    w = writer_mod.PdfFileWriter(stream_xrefs=xref_stream)
     font = w.add_object(
         generic.DictionaryObject(
             {

@@ -29,6 +29,7 @@ from qcertlib.signing.pades import (
     sign_pades_file,
 )
 from qcertlib.signing.timestamps import Timestamper
+from qcertlib.validation import ValidationPolicy, validate_pdf
 from tests.conftest import require_tool
 from tests.signing_docs.conftest import Pki, make_pdf
 
@@ -393,3 +394,25 @@ def _certified_no_changes(pki: Pki) -> bytes:
 def test_certified_pdf_allowing_no_changes_is_refused(pki: Pki) -> None:
     with pytest.raises(SigningError, match="cannot sign this PDF"):
         sign_pades(_certified_no_changes(pki), pki.backend(), SignatureOptions())
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    ("who", "xref_stream", "page"),
+    [("pss", False, 0), ("signer", True, -1), ("ec_signer", True, 0)],
+    ids=["rsa-pss", "xref-stream-last-page", "ecdsa-xref-stream"],
+)
+def test_mechanisms_and_pdf_flavours_are_valid_for_pdfsig(
+    who: str, xref_stream: bool, page: int, pki: Pki, nssdb: str, tmp_path: Path
+) -> None:
+    pdf = make_pdf(pages=3, xref_stream=xref_stream)
+    out = tmp_path / "signed.pdf"
+    out.write_bytes(
+        sign_pades(pdf, pki.backend(who), SignatureOptions(), visible=VisibleSignature(page=page))
+    )
+    (sig,) = pdfsig(out, nssdb)
+    assert_valid_trusted(sig)
+    assert qpdf_check(out).returncode == 0
+    assert validate_pdf(
+        out.read_bytes(), ValidationPolicy(trust_roots=(pki.root,), fetch_revocation=True)
+    ).passed

@@ -330,3 +330,13 @@ def test_finish_refuses_a_foreign_prepared_signature(pki: Pki) -> None:
 def test_xml_that_cannot_be_canonicalised_is_a_signing_error(pki: Pki) -> None:
     with pytest.raises(SigningError, match="cannot prepare"):
         sign_xades(b"<a xmlns='relative'><b/></a>", pki.backend(), SignatureOptions())
+
+
+def test_rsa_pss_xades_verifies(pki: Pki) -> None:
+    """xmlsec1 1.2.37 has no RSA-PSS (sha256-rsa-MGF1): our validator is the check here."""
+    from qcertlib.validation import ValidationPolicy, validate_xml
+
+    signed = sign_xades(DOC, pki.backend("pss"), SignatureOptions())
+    assert b"sha256-rsa-MGF1" in signed
+    policy = ValidationPolicy(trust_roots=(pki.root,), fetch_revocation=True)
+    assert validate_xml(signed, policy).passed

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +50,7 @@ from qcertlib.signing._docs_common import (
 )
 from qcertlib.signing._revinfo import RevocationMaterial, fetch_for_chain, split
 from qcertlib.signing.backends import SignatureMechanism
-from qcertlib.signing.options import SignatureLevel, SignatureOptions
+from qcertlib.signing.options import DigestAlgorithm, SignatureLevel, SignatureOptions
 
 if TYPE_CHECKING:
     from qcertlib.signing.backends import PreparedSignature, SignerBackend
@@ -99,6 +99,7 @@ def _make_signer(
     chain: Sequence[x509.Certificate],
     mechanism: SignatureMechanism,
     signature: bytes | None,
+    algorithm: DigestAlgorithm,
 ) -> Any:
     """A pyHanko ``Signer`` that never touches a key: it returns a given signature."""
     from pyhanko.sign.signers.pdf_cms import Signer
@@ -111,7 +112,13 @@ def _make_signer(
             super().__init__(
                 signing_cert=_cms.asn1_cert(cert),
                 cert_registry=store_cls.from_certs([_cms.asn1_cert(c) for c in chain]),
-                prefer_pss=mechanism is SignatureMechanism.RSA_PSS,
+                # RSA-PSS: declare exactly what the backends do (MGF1 with the same
+                # hash, salt as long as the digest); pyHanko's default salt differs
+                signature_mechanism=(
+                    _cms.signature_algorithm_id(mechanism, algorithm)
+                    if mechanism is SignatureMechanism.RSA_PSS
+                    else None
+                ),
             )
 
         async def async_sign_raw(
@@ -214,6 +221,7 @@ def prepare_pades(
     reason: str | None = None,
     location: str | None = None,
     bytes_reserved: int = DEFAULT_RESERVED,
+    signed_attrs: Callable[[bytes], bytes] | None = None,
 ) -> PreparedSignature:
     """Stage 1: put the PDF in its final pre-signing state and compute the digest to sign.
 
@@ -223,6 +231,9 @@ def prepare_pades(
     ``mechanism`` is the backend's :class:`~qcertlib.signing.backends.SignatureMechanism`;
     by default it follows the key type. ``bytes_reserved`` is the fixed size (hex
     characters) of the signature placeholder; no dry-run signature is made.
+    ``signed_attrs`` (batch hook, see :mod:`qcertlib.batch`): a function from the
+    ``/ByteRange`` digest to the DER signed attributes, precomputed once per batch;
+    by default pyHanko builds them for each document.
     """
     from qcertlib.signing.backends import PreparedSignature
 
@@ -255,7 +266,7 @@ def prepare_pades(
     try:
         writer = _open_writer(in_stream)
         name = field_name or _free_field_name(writer)
-        signer = _make_signer(signer_cert, chain, mech, None)
+        signer = _make_signer(signer_cert, chain, mech, None, options.digest)
         meta = PdfSignatureMetadata(
             field_name=name,
             md_algorithm=md,
@@ -292,18 +303,22 @@ def prepare_pades(
             except OSError as exc:
                 raise SigningError(f"cannot write the prepared PDF: {exc.strerror}") from None
         prepared_digest, _ = tbs.digest_tbs_document(output=out_stream)
-        signed_attrs = run_sync(
-            signer.signed_attrs(
-                prepared_digest.document_digest,
-                md,
-                attr_settings=PdfCMSSignedAttributes(
-                    signing_time=None, cades_signed_attrs=meta.cades_signed_attr_spec
-                ),
-                use_pades=True,
-                is_pdf_sig=True,
+        attrs_der: bytes
+        if signed_attrs is not None:  # batch hook
+            attrs_der = signed_attrs(prepared_digest.document_digest)
+        else:
+            attrs = run_sync(
+                signer.signed_attrs(
+                    prepared_digest.document_digest,
+                    md,
+                    attr_settings=PdfCMSSignedAttributes(
+                        signing_time=None, cades_signed_attrs=meta.cades_signed_attr_spec
+                    ),
+                    use_pades=True,
+                    is_pdf_sig=True,
+                )
             )
-        )
-        attrs_der: bytes = signed_attrs.dump()
+            attrs_der = attrs.dump()
         fields = {
             "mode": b"file" if output is not None else b"memory",
             "pdf": memory.getvalue() if memory is not None else b"",
@@ -356,6 +371,7 @@ def _finish(
     st: dict[str, bytes],
     timestamper: TimestampSource | None,
     revocation: Sequence[RevocationMaterial] | None,
+    cms_builder: Callable[[bytes, bytes], bytes] | None = None,
 ) -> None:
     from asn1crypto import cms
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -376,15 +392,19 @@ def _finish(
     if level.at_least(SignatureLevel.B_T):
         ts_source = timestamper or default_timestamper(options)
     adapter = _make_ts_adapter(ts_source, options) if ts_source is not None else None
-    signer = _make_signer(cert, chain, mech, signature)
     try:
-        content = run_sync(
-            signer.async_sign_prescribed_attributes(
-                md, cms.CMSAttributes.load(st["signed_attrs"]), timestamper=adapter
+        content: Any = None
+        if cms_builder is not None and adapter is None:  # batch hook, B-B only
+            der = cms_builder(st["signed_attrs"], signature)
+        else:
+            signer = _make_signer(cert, chain, mech, signature, prepared.algorithm)
+            content = run_sync(
+                signer.async_sign_prescribed_attributes(
+                    md, cms.CMSAttributes.load(st["signed_attrs"]), timestamper=adapter
+                )
             )
-        )
+            der = content.dump()
         start, end = int(st["start"]), int(st["end"])
-        der = content.dump()
         if 2 * len(der) > end - start - 2:
             raise SigningError(
                 f"the signature container ({len(der)} bytes) does not fit the reserved "
@@ -473,6 +493,7 @@ def finish_pades(
     *,
     timestamper: TimestampSource | None = None,
     revocation: Sequence[RevocationMaterial] | None = None,
+    cms_builder: Callable[[bytes, bytes], bytes] | None = None,
 ) -> bytes:
     """Stage 3 (in memory): embed ``signature`` and return the signed PDF.
 
@@ -480,12 +501,14 @@ def finish_pades(
     ``options.tsa_url`` (B-T and above). ``revocation`` is the OCSP/CRL evidence to
     put in the DSS for B-LT/B-LTA (results of :mod:`qcertlib.revocation`); by default
     it is fetched for the signer's and the TSA's chains with ``options.revocation``.
+    ``cms_builder`` (batch hook, B-B only): builds the CMS container from the DER
+    signed attributes and the signature value instead of pyHanko.
     """
     st = unpack_state(prepared.state)
     if st.get("mode") != b"memory":
         raise ValueError("this signature was prepared into a file: use finish_pades_file")
     out = io.BytesIO(st["pdf"])
-    _finish(prepared, signature, options, out, st, timestamper, revocation)
+    _finish(prepared, signature, options, out, st, timestamper, revocation, cms_builder)
     return out.getvalue()
 
 
@@ -496,10 +519,13 @@ def finish_pades_file(
     *,
     timestamper: TimestampSource | None = None,
     revocation: Sequence[RevocationMaterial] | None = None,
+    cms_builder: Callable[[bytes, bytes], bytes] | None = None,
 ) -> Path:
     """Stage 3 (streaming): complete the file given as ``output`` to :func:`prepare_pades`.
 
     Returns its path. On failure the incomplete file is removed.
+    ``cms_builder`` (batch hook, B-B only): builds the CMS container from the DER
+    signed attributes and the signature value instead of pyHanko.
     """
     st = unpack_state(prepared.state)
     if st.get("mode") != b"file":
@@ -507,7 +533,7 @@ def finish_pades_file(
     path = Path(os.fsdecode(st["path"]))
     try:
         with open(path, "r+b") as out:
-            _finish(prepared, signature, options, out, st, timestamper, revocation)
+            _finish(prepared, signature, options, out, st, timestamper, revocation, cms_builder)
             out.flush()
             os.fsync(out.fileno())
     except OSError as exc:
