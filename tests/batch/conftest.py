@@ -130,3 +130,16 @@ def nssdb(seal: Seal, tmp_path_factory: pytest.TempPathFactory) -> str:
         check=True,
     )
     return f"sql:{db}"
+
+
+@pytest.fixture(scope="session")
+def tsa(qcert_pki: TestPKI) -> Any:
+    """An in-process RFC 3161 TSA of the test PKI (a TimestampSource; threads only)."""
+    from qcertlib.signing.timestamps import TsaResponder
+
+    return TsaResponder(
+        qcert_pki.tsa_key,
+        qcert_pki.tsa,
+        (qcert_pki.issuing_ca, qcert_pki.root),
+        policy=x509.ObjectIdentifier("1.3.6.1.4.1.99999.8.1"),
+    )

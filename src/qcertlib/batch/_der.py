@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["CmsTemplate", "SignedAttrsTemplate", "der_time", "tlv"]
+__all__ = ["CmsTemplate", "DigestSlot", "SignedAttrsTemplate", "der_time", "minimal_pdf", "tlv"]
 
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
 _TST_ATTR_OID = bytes.fromhex("060b2a864886f70d010910020e")  # id-aa-signatureTimeStampToken
@@ -202,3 +202,57 @@ class SignedAttrsTemplate:
         first, second = (digest, time_der) if self.digest_first else (time_der, digest)
         p0, p1, p2 = self.pieces
         return p0 + first + p1 + second + p2
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSlot:
+    """Signed attributes whose only per-document value is the message digest (PAdES:
+    no signing-time attribute): ``prefix + digest + suffix``."""
+
+    prefix: bytes
+    suffix: bytes
+    digest_length: int
+
+    @classmethod
+    def cut(cls, attrs: bytes, digest: bytes) -> DigestSlot:
+        """Find ``digest`` (as an OCTET STRING value) exactly once in ``attrs``."""
+        pattern = tlv(0x04, digest)
+        at = attrs.find(pattern)
+        if at < 0 or attrs.find(pattern, at + 1) >= 0:
+            raise ValueError("the message digest is not found exactly once in the attributes")
+        at += len(pattern) - len(digest)
+        return cls(attrs[:at], attrs[at + len(digest) :], len(digest))
+
+    def render(self, digest: bytes) -> bytes:
+        """The signed attributes for one document."""
+        if len(digest) != self.digest_length:
+            raise ValueError("digest length differs from the batch template")
+        return self.prefix + digest + self.suffix
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with a line of text (exact cross-reference offsets); the batch
+    prepares two of these at start to derive and check its PAdES templates."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 << /Type /Font /Subtype /Type1"
+        b" /BaseFont /Helvetica >> >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)

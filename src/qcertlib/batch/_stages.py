@@ -22,7 +22,13 @@ from typing import Any
 from cryptography import x509
 
 from qcertlib._io import write_atomic
-from qcertlib.batch._der import CmsTemplate, SignedAttrsTemplate, der_time, timestamp_attrs
+from qcertlib.batch._der import (
+    CmsTemplate,
+    DigestSlot,
+    SignedAttrsTemplate,
+    der_time,
+    timestamp_attrs,
+)
 from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
 from qcertlib.errors import QcertError, SigningError
 from qcertlib.signing.backends import PreparedSignature, SignatureMechanism
@@ -51,6 +57,7 @@ class BatchContext:
     revocation: tuple[Any, ...] | None = None
     cms_template: CmsTemplate | None = None
     attrs_template: SignedAttrsTemplate | None = None
+    pades_attrs: DigestSlot | None = None
     tsa_certificates: tuple[bytes, ...] = ()
     pades_reserved: int = 0
     resume: bool = False
@@ -226,6 +233,7 @@ def _prepare_pades(ctx: BatchContext, index: int, job: BatchJob, started: float)
             output=temp,
             mechanism=ctx.mechanism,
             bytes_reserved=ctx.pades_reserved,
+            signed_attrs=ctx.pades_attrs.render if ctx.pades_attrs is not None else None,
         )
     except BaseException:
         if temp is not None:
@@ -340,14 +348,25 @@ def _finish_pades(ctx: BatchContext, p: Prepared, signature: bytes) -> None:
 
     assert p.prepared is not None
     ts = ctx.timestamper if ctx.options.level.at_least(SignatureLevel.B_T) else None
+    cms = ctx.cms_template.assemble if ctx.cms_template is not None else None
     if p.temp_path is None:
         pdf = finish_pades(
-            p.prepared, signature, ctx.options, timestamper=ts, revocation=ctx.revocation
+            p.prepared,
+            signature,
+            ctx.options,
+            timestamper=ts,
+            revocation=ctx.revocation,
+            cms_builder=cms,
         )
         write_atomic(p.job.output, pdf, mode=0o644, fsync=ctx.fsync)
         return
     path = finish_pades_file(
-        p.prepared, signature, ctx.options, timestamper=ts, revocation=ctx.revocation
+        p.prepared,
+        signature,
+        ctx.options,
+        timestamper=ts,
+        revocation=ctx.revocation,
+        cms_builder=cms,
     )
     os.chmod(path, 0o644)
     os.replace(path, p.job.output)

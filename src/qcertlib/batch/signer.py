@@ -27,7 +27,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from qcertlib.batch._der import CmsTemplate, SignedAttrsTemplate, der_time, signed_attrs_of
+from qcertlib.batch._der import (
+    CmsTemplate,
+    DigestSlot,
+    SignedAttrsTemplate,
+    der_length,
+    der_time,
+    minimal_pdf,
+    signed_attrs_of,
+)
 from qcertlib.batch._der import timestamp_attrs as _ts_attrs
 from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
 from qcertlib.batch._stages import (
@@ -351,8 +359,51 @@ class BatchSigner:
             if setup.token is not None:
                 size += len(setup.token) + 64
             size += max(4096, size // 4)
-            return dataclasses.replace(ctx, pades_reserved=2 * size)
+            return self._pades_context(dataclasses.replace(ctx, pades_reserved=2 * size), setup)
         return ctx
+
+    def _pades_context(self, ctx: BatchContext, setup: _Setup) -> BatchContext:
+        """Derive the PAdES signed-attribute and (B-B) CMS templates from two probe
+        PDFs prepared by :func:`~qcertlib.signing.pades.prepare_pades`; each is used
+        only if it reproduces pyHanko's own bytes for the probes."""
+        from qcertlib.signing._docs_common import unpack_state
+        from qcertlib.signing.pades import finish_pades, prepare_pades
+
+        backend = self._backend
+        opts = dataclasses.replace(setup.options, signing_time=setup.when)
+        probes = [
+            prepare_pades(
+                minimal_pdf(f"qcertlib batch probe {n}"),
+                backend.certificate,
+                backend.chain,
+                opts,
+                mechanism=backend.mechanism,
+                bytes_reserved=ctx.pades_reserved,
+            )
+            for n in (1, 2)
+        ]
+        (st1, st2) = (unpack_state(p.state) for p in probes)
+        try:
+            slot = DigestSlot.cut(st1["signed_attrs"], st1["document_digest"])
+        except ValueError:
+            return ctx
+        if slot.render(st2["document_digest"]) != st2["signed_attrs"]:
+            return ctx
+        ctx = dataclasses.replace(ctx, pades_attrs=slot)
+        if opts.level is not SignatureLevel.B_B:
+            return ctx
+        (signature,) = backend.sign_digests([probes[0].digest], probes[0].algorithm)
+        pdf = finish_pades(probes[0], signature, opts)
+        region = pdf[int(st1["start"]) : int(st1["end"])].strip(b"<>")
+        der = bytes.fromhex(region.decode("ascii"))
+        der = der[: der_length(der)]
+        try:
+            template = CmsTemplate.from_der(der)
+        except ValueError:
+            return ctx
+        if template.assemble(st1["signed_attrs"], signature) != der:
+            return ctx
+        return dataclasses.replace(ctx, cms_template=template)
 
     def _cades_context(self, ctx: BatchContext, setup: _Setup) -> BatchContext:
         from qcertlib.signing.cades import finish_cades
