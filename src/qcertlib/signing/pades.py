@@ -131,19 +131,16 @@ def _make_signer(
     return _FixedSigner()
 
 
-def _make_ts_adapter(source: TimestampSource, options: SignatureOptions) -> Any:
+def _make_ts_adapter(source: TimestampSource) -> Any:
     """Wrap our :class:`TimestampSource` as a pyHanko ``TimeStamper``."""
     from asn1crypto import cms
     from pyhanko.sign.timestamps.api import TimeStamper
-
-    from qcertlib.signing.options import DigestAlgorithm
 
     class _Adapter(TimeStamper):
         async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> Any:
             token = source.timestamp(message_digest, DigestAlgorithm.from_name(md_algorithm))
             return cms.ContentInfo.load(token)
 
-    del options
     adapter_cls: Any = _Adapter  # TimeStamper.__init__ is untyped
     return adapter_cls()
 
@@ -391,7 +388,7 @@ def _finish(
     ts_source: TimestampSource | None = None
     if level.at_least(SignatureLevel.B_T):
         ts_source = timestamper or default_timestamper(options)
-    adapter = _make_ts_adapter(ts_source, options) if ts_source is not None else None
+    adapter = _make_ts_adapter(ts_source) if ts_source is not None else None
     try:
         content: Any = None
         if cms_builder is not None and adapter is None:  # batch hook, B-B only
