@@ -75,12 +75,14 @@ def test_sign_xades_enveloped_and_detached(
         "--policy-oid", "2.16.724.1.3.1.1.2.1.9",
         "--policy-uri", "http://www.facturae.es/politica_de_firma_formato_facturae/politica_de_firma_formato_facturae_v3_1.pdf",
         "--policy-hash", base64.b64encode(DigestAlgorithm.SHA256.digest(b"policy")).decode(),
+        "--role", "emisor", "--signing-certificate-v1",
     )  # fmt: skip
     assert code == 0, output
     policy = ValidationPolicy(trust_roots=(pki.root,), fetch_revocation=True)
     (sig,) = validate_xml(out.read_bytes(), policy).signatures
     assert sig.indication is Indication.TOTAL_PASSED, sig.messages
     assert any("EPES" in m for m in sig.messages)
+    assert b"<xades:ClaimedRole>emisor</xades:ClaimedRole>" in out.read_bytes()
 
     det = tmp_path / "pdf.xades.xml"
     code, output = run(

@@ -340,3 +340,36 @@ def test_rsa_pss_xades_verifies(pki: Pki) -> None:
     assert b"sha256-rsa-MGF1" in signed
     policy = ValidationPolicy(trust_roots=(pki.root,), fetch_revocation=True)
     assert validate_xml(signed, policy).passed
+
+
+@pytest.mark.oracle
+def test_facturae_style_v1_signing_certificate_and_role(
+    pki: Pki, tsa: Timestamper, pki_files: dict[str, Path], tmp_path: Path
+) -> None:
+    from qcertlib.validation import ValidationPolicy, validate_xml
+
+    policy = SignaturePolicy(
+        oid=x509.ObjectIdentifier("2.16.724.1.3.1.1.2.1.9"),
+        uri="http://www.facturae.es/politica_de_firma_formato_facturae/politica_de_firma_formato_facturae_v3_1.pdf",
+        digest=DigestAlgorithm.SHA256.digest(b"the policy document"),
+    )
+    signed = sign_xades(
+        DOC,
+        pki.backend(),
+        SignatureOptions(level=SignatureLevel.B_T, policy=policy),
+        claimed_role="emisor",
+        signing_certificate_v1=True,
+        timestamper=tsa,
+    )
+    root = parse_xml(signed)
+    assert root.find(f".//{{{XADES_NS}}}SigningCertificateV2") is None
+    serial = root.findtext(f".//{{{XADES_NS}}}IssuerSerial/{{{DS_NS}}}X509SerialNumber")
+    assert serial == str(pki.signer.serial_number)
+    assert root.findtext(f".//{{{XADES_NS}}}ClaimedRole") == "emisor"
+    out = tmp_path / "factura.xsig"
+    out.write_bytes(signed)
+    rc, err = xmlsec_verify(out, pki_files["root"], pki_files["ca"])
+    assert rc == 0, err
+    report = validate_xml(signed, ValidationPolicy(trust_roots=(pki.root,), fetch_revocation=True))
+    assert report.passed, report.to_text()  # includes the XAdES schema check
+    assert report.signatures[0].level is SignatureLevel.B_T

@@ -242,6 +242,12 @@ def _policy(oid: str | None, uri: str | None, digest_b64: str | None, alg: str) 
     show_default=True,
 )
 @click.option("--policy-description", help="EPES: the policy's Description text.")
+@click.option("--role", "claimed_role", help='Claimed signer role (Facturae: "emisor").')
+@click.option(
+    "--signing-certificate-v1",
+    is_flag=True,
+    help="Write the XAdES 1.3.2 SigningCertificate (with IssuerSerial) instead of V2.",
+)
 def xades(
     input_path: Path,
     p12: Path | None,
@@ -257,6 +263,8 @@ def xades(
     policy_hash: str | None,
     policy_hash_alg: str,
     policy_description: str | None,
+    claimed_role: str | None,
+    signing_certificate_v1: bool,
 ) -> None:
     """Sign INPUT as XAdES into --out (XML in place, or any file with --detached)."""
     from qcertlib._io import write_atomic
@@ -280,6 +288,8 @@ def xades(
             packaging=kind,
             reference_uri=input_path.name if kind is XadesPackaging.DETACHED else None,
             policy_description=policy_description,
+            claimed_role=claimed_role,
+            signing_certificate_v1=signing_certificate_v1,
         )
         write_atomic(out, signed, mode=0o644)
     except QcertError as exc:

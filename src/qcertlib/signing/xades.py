@@ -170,6 +170,8 @@ def _make_signer(
     at: datetime,
     mime_type: str,
     policy_description: str | None,
+    claimed_role: str | None = None,
+    signing_certificate_v1: bool = False,
 ) -> Any:
     from signxml.algorithms import SignatureConstructionMethod
     from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
@@ -187,6 +189,31 @@ def _make_signer(
         return f"{{{ns}}}{tag}"
 
     class _Signer(XAdESSigner):
+        def add_signing_certificate(self, props: Any, sig_root: Any, signing_settings: Any) -> None:
+            if not signing_certificate_v1:
+                super().add_signing_certificate(props, sig_root, signing_settings)
+                return
+            # XAdES 1.3.2 SigningCertificate: the signer's certificate only, with
+            # IssuerSerial (what older Facturae validators expect)
+            cert = signing_settings.cert_chain[0]
+            der = cert.public_bytes(serialization.Encoding.DER)
+            sc = SubElement(props, q(XADES_NS, "SigningCertificate"), nsmap=self.namespaces)
+            node = SubElement(sc, q(XADES_NS, "Cert"), nsmap=self.namespaces)
+            digest = SubElement(node, q(XADES_NS, "CertDigest"), nsmap=self.namespaces)
+            SubElement(
+                digest,
+                q(DS_NS, "DigestMethod"),
+                nsmap=self.namespaces,
+                Algorithm=_DIGEST_URI[options.digest],
+            )
+            value = SubElement(digest, q(DS_NS, "DigestValue"), nsmap=self.namespaces)
+            value.text = base64.b64encode(options.digest.digest(der)).decode()
+            serial = SubElement(node, q(XADES_NS, "IssuerSerial"), nsmap=self.namespaces)
+            issuer = SubElement(serial, q(DS_NS, "X509IssuerName"), nsmap=self.namespaces)
+            issuer.text = cert.issuer.rfc4514_string()
+            number = SubElement(serial, q(DS_NS, "X509SerialNumber"), nsmap=self.namespaces)
+            number.text = str(cert.serial_number)
+
         def add_signing_time(self, props: Any, sig_root: Any, signing_settings: Any) -> None:
             node = SubElement(props, q(XADES_NS, "SigningTime"), nsmap=self.namespaces)
             node.text = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -231,6 +258,7 @@ def _make_signer(
         data_object_format=XAdESDataObjectFormat(
             Description="Documento firmado", MimeType=mime_type
         ),
+        claimed_roles=[claimed_role] if claimed_role else None,
     )
 
 
@@ -269,6 +297,8 @@ def prepare_xades(
     reference_uri: str | None = None,
     mime_type: str | None = None,
     policy_description: str | None = None,
+    claimed_role: str | None = None,
+    signing_certificate_v1: bool = False,
 ) -> PreparedSignature:
     """Stage 1: build the XAdES signature with a placeholder value; return the digest to sign.
 
@@ -277,6 +307,10 @@ def prepare_xades(
     the document). ``mime_type`` goes into ``DataObjectFormat``
     (``text/xml`` / ``application/octet-stream`` by default). ``policy_description``
     is the optional ``Description`` of an EPES policy (``options.policy``).
+    ``claimed_role`` adds ``SignerRole/ClaimedRoles`` (Facturae: ``"emisor"``,
+    ``"receptor"`` or ``"tercero"``); ``signing_certificate_v1`` writes the XAdES 1.3.2
+    ``SigningCertificate`` (signer only, with ``IssuerSerial``) instead of
+    ``SigningCertificateV2``, for validators that expect it.
     """
     from qcertlib.signing.backends import PreparedSignature
 
@@ -296,7 +330,16 @@ def prepare_xades(
         mime = mime_type or "text/xml"
     try:
         etree = _etree()
-        signer = _make_signer(packaging, mech, options, at, mime, policy_description)
+        signer = _make_signer(
+            packaging,
+            mech,
+            options,
+            at,
+            mime,
+            policy_description,
+            claimed_role,
+            signing_certificate_v1,
+        )
         key = _CaptureKey(signer_cert)
         if packaging is XadesPackaging.DETACHED:
             data = etree.Element("Detached")
@@ -440,6 +483,8 @@ def sign_xades(
     reference_uri: str | None = None,
     mime_type: str | None = None,
     policy_description: str | None = None,
+    claimed_role: str | None = None,
+    signing_certificate_v1: bool = False,
     timestamper: TimestampSource | None = None,
     revocation: Sequence[RevocationMaterial] | None = None,
 ) -> bytes:
@@ -454,6 +499,8 @@ def sign_xades(
         reference_uri=reference_uri,
         mime_type=mime_type,
         policy_description=policy_description,
+        claimed_role=claimed_role,
+        signing_certificate_v1=signing_certificate_v1,
     )
     (signature,) = backend.sign_digests([prepared.digest], prepared.algorithm)
     return finish_xades(
