@@ -178,6 +178,74 @@ def test_pkilint_finds_no_error_in_the_crl(ca: CertificateAuthority, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# -- the root's CRL (ARL), named by the issuing CA's CRL distribution point -----------------
+
+
+def test_root_crl_is_signed_by_the_root_and_numbered_on_its_own(
+    ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    tools = require_tool("openssl", "lint_crl")
+    ca.build_crl(at=T0)
+    ca.build_crl(at=T0)
+    first = ca.build_root_crl(at=T0)
+    second = ca.build_root_crl(at=T0 + timedelta(days=1))
+    numbers = [
+        c.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        for c in (first, second)
+    ]
+    assert numbers == [1, 2]  # independent of the issuing CA's CRL numbers (already at 2)
+    assert second.issuer == ca.root.subject
+    assert len(second) == 0
+    root_key = ca.root.public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey)
+    assert second.is_signature_valid(root_key)
+    assert ca.registry.latest_crl(root=True) == (2, second.public_bytes(Encoding.DER))
+    dp = ca.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert [n.value for d in dp for n in d.full_name or ()] == [f"{ca.base_url}/root.crl"]
+    crl_path = write_pem(tmp_path / "root.crl", second)
+    root_path = write_pem(tmp_path / "root.pem", ca.root)
+    checked = run(
+        [tools["openssl"], "crl", "-in", str(crl_path), "-CAfile", str(root_path), "-noout"]
+    )
+    assert "verify OK" in checked.stderr.splitlines()
+    linted = run(
+        [tools["lint_crl"], "lint", "-t", "ARL", "-p", "PKIX", "-s", "ERROR", str(crl_path)]
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_openssl_crl_check_all_passes_with_root_and_ca_crls(
+    ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    tools = require_tool("openssl")
+    leaf, _ = raw_leaf(ca)
+    crls = tmp_path / "crls.pem"
+    crls.write_bytes(
+        ca.build_root_crl(at=T0).public_bytes(Encoding.PEM)
+        + ca.build_crl(at=T0).public_bytes(Encoding.PEM)
+    )
+    root_path = write_pem(tmp_path / "root.pem", ca.root)
+    ca_path = write_pem(tmp_path / "ca.pem", ca.certificate)
+    leaf_path = write_pem(tmp_path / "leaf.pem", leaf)
+    checked = run(
+        [
+            tools["openssl"],
+            "verify",
+            "-crl_check_all",
+            "-attime",
+            epoch(T0 + timedelta(hours=1)),
+            "-CAfile",
+            str(root_path),
+            "-untrusted",
+            str(ca_path),
+            "-CRLfile",
+            str(crls),
+            str(leaf_path),
+        ]
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def _delivered_key(fmt: str, data: bytes, pin: str) -> object:
     if fmt == "pkcs12":
         loaded, _, _ = pkcs12.load_key_and_certificates(data, pin.encode())

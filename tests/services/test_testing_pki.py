@@ -57,3 +57,26 @@ def test_serving_the_testing_pki(tmp_path: Path) -> None:
         assert verdict.source is Source.OCSP
         expected_status = Status.REVOKED if credential is pki.revoked else Status.GOOD
         assert verdict.status is expected_status, credential.name
+
+
+def test_the_roots_crl_is_published_where_the_issuing_ca_points(tmp_path: Path) -> None:
+    """The issuing CA's CRLDP names {base}/root.crl: qcert serve must answer it."""
+    import httpx
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    port = free_port()
+    pki = TestPKI.create(tmp_path / "pki", base_url=f"http://127.0.0.1:{port}")
+    dp = pki.issuing_ca.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    (url_name,) = [n for d in dp for n in d.full_name or ()]
+    with running_app(create_app(load_directory(pki.directory)), port):
+        first = httpx.get(url_name.value, timeout=10)
+        again = httpx.get(url_name.value, timeout=10)
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(first.content)
+    assert crl.issuer == pki.root.subject
+    root_key = pki.root.public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey)
+    assert crl.is_signature_valid(root_key)
+    assert again.content == first.content  # cached until half-way to nextUpdate

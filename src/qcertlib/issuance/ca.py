@@ -487,6 +487,13 @@ class CertificateAuthority:
         """Sign a CRL builder with the issuing CA key (used by :func:`build_crl`)."""
         return builder.sign(self._key, _hash_for(self._key))
 
+    def sign_root_crl(
+        self, builder: x509.CertificateRevocationListBuilder
+    ) -> x509.CertificateRevocationList:
+        """Sign a CRL builder with the root key (used by :func:`build_root_crl`)."""
+        key = self.load_signer_key("root")
+        return builder.sign(key, _hash_for(key))
+
     @property
     def urls(self) -> PkiUrls:
         """The :class:`~qcertlib.profiles.PkiUrls` of this CA (caIssuers, OCSP, CRL)."""
@@ -602,6 +609,15 @@ class CertificateAuthority:
     ) -> x509.CertificateRevocationList:
         """Sign a fresh CRL; see :func:`qcertlib.issuance.lifecycle.build_crl`."""
         return lifecycle.build_crl(self, at=at, lifetime=lifetime)
+
+    def build_root_crl(
+        self,
+        *,
+        at: datetime | None = None,
+        lifetime: timedelta = lifecycle.DEFAULT_ROOT_CRL_LIFETIME,
+    ) -> x509.CertificateRevocationList:
+        """Sign a fresh root CRL (ARL); see :func:`qcertlib.issuance.lifecycle.build_root_crl`."""
+        return lifecycle.build_root_crl(self, at=at, lifetime=lifetime)
 
     def renew(
         self,

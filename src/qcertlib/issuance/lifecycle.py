@@ -83,6 +83,8 @@ DEFAULT_CODE_MAX_TRIES = 3
 """A code is void after 3 wrong tries."""
 DEFAULT_CRL_LIFETIME = timedelta(days=7)
 """nextUpdate - thisUpdate of the CRLs :func:`build_crl` makes by default."""
+DEFAULT_ROOT_CRL_LIFETIME = timedelta(days=90)
+"""nextUpdate - thisUpdate of the root's CRL (it changes only if an issuing CA is revoked)."""
 
 
 def _now(at: datetime | None) -> datetime:
@@ -157,6 +159,41 @@ def build_crl(
         builder = builder.add_revoked_certificate(entry.build())
     crl = ca.sign_crl(builder)
     ca.registry.store_crl(number, crl.public_bytes(serialization.Encoding.DER))
+    return crl
+
+
+def build_root_crl(
+    ca: CertificateAuthority,
+    *,
+    at: datetime | None = None,
+    lifetime: timedelta = DEFAULT_ROOT_CRL_LIFETIME,
+) -> x509.CertificateRevocationList:
+    """Build, sign (with the root key) and record the root's CRL (an ARL) as of *at*.
+
+    The issuing CA's certificate names it in its CRL distribution point
+    (``{base_url}/root.crl``), so relying parties can check the CA itself. qcertlib
+    CAs never revoke their own issuing CA, so the list is empty; the CRL number is
+    its own monotonic sequence.
+    """
+    this_update = _now(at)
+    if lifetime <= timedelta(0):
+        raise ValueError("the CRL lifetime must be positive")
+    next_update = this_update + lifetime
+    number = ca.registry.next_crl_number(this_update, next_update, root=True)
+    root = ca.root
+    ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(root.subject)
+        .last_update(this_update)
+        .next_update(next_update)
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+    )
+    crl = ca.sign_root_crl(builder)
+    ca.registry.store_crl(number, crl.public_bytes(serialization.Encoding.DER), root=True)
     return crl
 
 

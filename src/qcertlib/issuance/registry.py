@@ -89,6 +89,12 @@ CREATE TABLE IF NOT EXISTS crls (
     next_update TEXT NOT NULL,
     der         BLOB
 );
+CREATE TABLE IF NOT EXISTS root_crls (
+    number      INTEGER PRIMARY KEY,
+    this_update TEXT NOT NULL,
+    next_update TEXT NOT NULL,
+    der         BLOB
+);
 CREATE TABLE IF NOT EXISTS generation_codes (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     holder_id   TEXT NOT NULL,
@@ -270,6 +276,10 @@ class CodeRecord:
             f"CodeRecord(id={self.id}, holder_id={self.holder_id!r}, status={self.status.value}, "
             f"tries_left={self.tries_left}, expires_at={self.expires_at.isoformat()})"
         )
+
+
+# CRL-number sequences: the issuing CA's CRLs and the root's CRLs (ARLs).
+_CRL_TABLES: dict[bool, str] = {False: "crls", True: "root_crls"}
 
 
 class Registry:
@@ -490,27 +500,36 @@ class Registry:
 
     # -- CRL numbers ---------------------------------------------------------------
 
-    def next_crl_number(self, this_update: datetime, next_update: datetime) -> int:
-        """Reserve and return the next CRL number (strictly greater than any used before)."""
+    def next_crl_number(
+        self, this_update: datetime, next_update: datetime, *, root: bool = False
+    ) -> int:
+        """Reserve and return the next CRL number (strictly greater than any used before).
+
+        The issuing CA's CRLs and the root's CRLs (``root=True``) are two sequences.
+        """
+        table = _CRL_TABLES[root]
         with self._transaction() as conn:
-            row = conn.execute("SELECT COALESCE(MAX(number), 0) FROM crls").fetchone()
+            row = conn.execute(f"SELECT COALESCE(MAX(number), 0) FROM {table}").fetchone()  # noqa: S608
             number = int(row[0]) + 1
             conn.execute(
-                "INSERT INTO crls (number, this_update, next_update) VALUES (?, ?, ?)",
+                f"INSERT INTO {table} (number, this_update, next_update) VALUES (?, ?, ?)",  # noqa: S608
                 (number, _ts(this_update), _ts(next_update)),
             )
         return number
 
-    def store_crl(self, number: int, der: bytes) -> None:
+    def store_crl(self, number: int, der: bytes, *, root: bool = False) -> None:
         """Keep the DER of CRL *number* (reserved with :meth:`next_crl_number`)."""
+        table = _CRL_TABLES[root]
         with self._transaction() as conn:
-            conn.execute("UPDATE crls SET der = ? WHERE number = ?", (der, number))
+            conn.execute(f"UPDATE {table} SET der = ? WHERE number = ?", (der, number))  # noqa: S608
 
-    def latest_crl(self) -> tuple[int, bytes] | None:
-        """``(number, der)`` of the newest stored CRL, or ``None``."""
+    def latest_crl(self, *, root: bool = False) -> tuple[int, bytes] | None:
+        """``(number, der)`` of the newest stored CRL (of the root with ``root=True``)."""
+        table = _CRL_TABLES[root]
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT number, der FROM crls WHERE der IS NOT NULL ORDER BY number DESC LIMIT 1"
+                f"SELECT number, der FROM {table} WHERE der IS NOT NULL "  # noqa: S608
+                "ORDER BY number DESC LIMIT 1"
             ).fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
 

@@ -171,12 +171,20 @@ def _load_qcertlib_pki(path: Path, passphrase: str | None, validity: timedelta) 
     def build() -> bytes:
         return authority.build_crl().public_bytes(serialization.Encoding.DER)
 
+    def build_root() -> bytes:
+        return authority.build_root_crl().public_bytes(serialization.Encoding.DER)
+
     crl = _cached_crl(source.generation, build)
+    # The root's CRL (ARL) at {base}/root.crl, where the issuing CA's CRLDP points; it
+    # does not depend on the registry, so it is rebuilt only half-way to nextUpdate.
+    root_crl = _cached_crl(lambda: 0, build_root)
     from qcertlib.services.tsa import tsa_for_authority  # RFC 3161 at POST /tsa
 
     return ServiceConfig(
-        (CaEndpoint("ca", authority.certificate, responder, crl),),
-        {"root": authority.root},
+        (
+            CaEndpoint("ca", authority.certificate, responder, crl),
+            CaEndpoint("root", authority.root, None, root_crl),
+        ),
         tsa=tsa_for_authority(authority),
     )
 
