@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from qcertlib.cli import main
-from qcertlib.signing.options import DigestAlgorithm
+from qcertlib.signing.options import DigestAlgorithm, SignatureLevel
 from qcertlib.validation import Indication, ValidationPolicy, validate_pdf, validate_xml
 from tests.signing_docs.conftest import Pki, make_pdf
 
@@ -144,3 +144,17 @@ def test_xml_with_external_entity_exits_2(files: dict[str, Path], tmp_path: Path
     )  # fmt: skip
     assert code == 2
     assert "refused" in output
+
+
+def test_sign_pades_b_lta_with_the_served_tsa(
+    pki: Pki, files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "lta.pdf"
+    code, output = run(
+        "sign", "pades", files["pdf"], "--p12", files["p12"], "--pin-file", files["pin"],
+        "--out", out, "--level", "B-LTA", "--tsa", f"{pki.url}/tsa",
+    )  # fmt: skip
+    assert code == 0, output
+    (sig,) = validate_pdf(out.read_bytes(), ValidationPolicy(trust_roots=(pki.root,))).signatures
+    assert sig.indication is Indication.TOTAL_PASSED, sig.messages
+    assert sig.level is SignatureLevel.B_LTA
