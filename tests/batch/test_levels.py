@@ -110,3 +110,24 @@ def test_pades_and_xades_b_t_batches_carry_a_timestamp(
     assert sig.indication is Indication.TOTAL_PASSED, report.to_text()
     assert sig.level is SignatureLevel.B_T
     assert sig.timestamp_time is not None
+
+
+def test_b_lta_is_refused_for_cades_and_xades_documents(
+    seal: Seal, tsa: Any, tmp_path: Path
+) -> None:
+    jobs = [
+        BatchJob.into(p, tmp_path / "out", fmt)
+        for fmt in ("cades", "xades")
+        for p in make_inputs(tmp_path / fmt, fmt, 2)
+    ]
+    signer = BatchSigner(
+        seal.backend(),
+        SignatureOptions(level=SignatureLevel.B_LTA),
+        executor="threads",
+        timestamper=tsa,
+        revocation=[RevocationData(crls=(b"",))],
+    )
+    results = list(signer.sign_all(jobs))
+    assert len(results) == 4
+    assert all(r.status.value == "failed" for r in results)
+    assert all("B-LTA is available for PAdES only" in (r.error or "") for r in results)

@@ -37,7 +37,7 @@ from qcertlib.signing.options import SignatureLevel, SignatureOptions
 __all__ = ["BatchContext", "Prepared", "finish_task", "prepare_task", "worker_init"]
 
 _CHUNK = 1024 * 1024
-PADES_STREAM_THRESHOLD = 16 * 1024 * 1024
+PADES_STREAM_THRESHOLD = 1024 * 1024
 """PDFs larger than this are prepared into a temporary file next to the output
 instead of memory (and finished in place, then renamed)."""
 TMP_SUFFIX = ".qcert-tmp"
@@ -77,6 +77,11 @@ class Prepared:
     attrs: bytes = b""
     prepared: PreparedSignature | None = None
     temp_path: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Bytes this record carries (what stays in memory until it is finished)."""
+        return len(self.prepared.state) if self.prepared is not None else len(self.attrs)
 
 
 class _Decoded:

@@ -167,7 +167,9 @@ class BatchSigner:
     match the certificate fails here), for CAdES the CMS and signed-attribute
     templates, the PAdES reserved size, a probe timestamp (B-T) and the revocation
     data of the signer's and TSA's chains (B-LT). At most ``max_in_flight`` documents
-    are between stages at any time and at most ``tsa_concurrency`` timestamp
+    are between stages at any time (and no new document is started while the
+    prepared ones hold more than ``max_in_flight_bytes``; PDFs over 1 MiB are
+    prepared into a temporary file next to their output, not memory) and at most ``tsa_concurrency`` timestamp
     requests run at once. Outputs are written atomically (temporary file + rename);
     with ``durable`` the file system is synced once per chunk before results are
     reported. A failing document is reported (:class:`BatchResult` ``failed``) and
@@ -184,6 +186,7 @@ class BatchSigner:
         workers: int | None = None,
         chunk_size: int = 256,
         max_in_flight: int = 1024,
+        max_in_flight_bytes: int = 64 * 1024 * 1024,
         stop_on_error: bool = False,
         progress: ProgressCallback | None = None,
         resume: bool = False,
@@ -204,6 +207,7 @@ class BatchSigner:
         self._workers = workers or os.cpu_count() or 1
         self._chunk_size = chunk_size
         self._max_in_flight = max(max_in_flight, chunk_size)
+        self._max_in_flight_bytes = max_in_flight_bytes
         self._stop_on_error = stop_on_error
         self._progress = progress
         self._resume = resume
@@ -347,6 +351,8 @@ class BatchSigner:
             resume=self._resume,
             trust_roots=tuple(c.public_bytes(Encoding.DER) for c in roots),
         )
+        if fmt is not BatchFormat.PADES and setup.options.level is SignatureLevel.B_LTA:
+            raise SigningError(f"{fmt.value}: B-LTA is available for PAdES only; use B-LT")
         if fmt is BatchFormat.CADES:
             return self._cades_context(ctx, setup)
         if fmt is BatchFormat.PADES:
@@ -457,6 +463,13 @@ class BatchSigner:
                 + sum(len(items) for _, items in finishing.values())
             )
 
+        def in_flight_bytes() -> int:
+            return (
+                sum(p.size for _, p in ready)
+                + sum(p.size for _, items in waiting for p, _, _ in items)
+                + sum(p.size for _, items in finishing.values() for p in items)
+            )
+
         def context(fmt: BatchFormat) -> BatchContext | str:
             if fmt not in contexts:
                 try:
@@ -539,6 +552,7 @@ class BatchSigner:
                 not state["exhausted"]
                 and not state["stopped"]
                 and in_flight() < self._max_in_flight
+                and in_flight_bytes() < self._max_in_flight_bytes
             ):
                 task = next_task()
                 if task is None:
