@@ -162,19 +162,19 @@ class BatchSigner:
     * any :class:`concurrent.futures.Executor`, e.g. Dask's
       ``distributed.Client(...).get_executor()`` (the ``dask`` extra).
 
-    Everything that is the same for every document is computed once, before the
-    first document is read: a probe signature (a wrong PIN or a key that does not
-    match the certificate fails here), for CAdES the CMS and signed-attribute
-    templates, the PAdES reserved size, a probe timestamp (B-T) and the revocation
-    data of the signer's and TSA's chains (B-LT). At most ``max_in_flight`` documents
-    are between stages at any time (and no new document is started while the
-    prepared ones hold more than ``max_in_flight_bytes``; PDFs over 1 MiB are
-    prepared into a temporary file next to their output, not memory) and at most ``tsa_concurrency`` timestamp
-    requests run at once. Outputs are written atomically (temporary file + rename);
-    with ``durable`` the file system is synced once per chunk before results are
-    reported. A failing document is reported (:class:`BatchResult` ``failed``) and
-    the others go on, unless ``stop_on_error``. With ``resume``, an output that
-    already exists and validates is left alone (``skipped``).
+    Everything that is the same for every document is computed once, before the first
+    document is read: a probe signature (a wrong PIN or a key that does not match the
+    certificate fails here), for CAdES the CMS and signed-attribute templates, the PAdES
+    reserved size, a probe timestamp (B-T) and the revocation data of the signer's and
+    TSA's chains (B-LT). At most ``max_in_flight`` documents are between stages at any
+    time (and no new document is started while the prepared ones hold more than
+    ``max_in_flight_bytes``; PDFs over 1 MiB are prepared into a temporary file next to
+    their output, not memory) and at most ``tsa_concurrency`` timestamp requests run at
+    once. Outputs are written atomically (temporary file + rename); with ``durable`` the
+    file system is synced once per chunk before results are reported. A failing document
+    is reported (:class:`BatchResult` ``failed``) and the others go on, unless
+    ``stop_on_error``. With ``resume``, an output that already exists and validates is
+    left alone (``skipped``).
     """
 
     def __init__(
