@@ -56,6 +56,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def ca_chain_file(files: Path, ca: CertificateAuthority) -> Path:
+    path = files / "ca-chain.pem"
+    path.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain))
+    return path
+
+
+@pytest.fixture(scope="module")
 def cli_token(hsm: Hsm, files: Path) -> str:
     """A token made by ``qcert token init``."""
     result = qcert(
@@ -348,3 +355,66 @@ def test_import_ca_chain_then_sign_finds_it(
         check=False,
     )
     assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.oracle
+def test_qcert_batch_sign_with_a_token_key(
+    hsm: Hsm,
+    files: Path,
+    issued: dict[str, object],
+    ca: CertificateAuthority,
+    ca_chain_file: Path,
+    tmp_path: Path,
+) -> None:
+    openssl = require_tool("openssl")["openssl"]
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(200):
+        (inputs / f"acta{i:03}.txt").write_bytes(f"acta {i}\n".encode())
+    out = tmp_path / "out"
+    result = qcert(
+        "batch",
+        "sign",
+        inputs,
+        "--format",
+        "cades",
+        "--executor",
+        "threads",
+        "--out",
+        out,
+        "--quiet",
+        "--chain",
+        ca_chain_file,
+        *_common(hsm, MAIN, files, key="rsa"),
+    )
+    assert result.exit_code == 0, result.output
+    signed = sorted(out.glob("*.p7s"))
+    assert len(signed) == 200
+    (tmp_path / "root.pem").write_bytes(ca.root.public_bytes(Encoding.PEM))
+    for p7s in signed[::50]:
+        content = inputs / p7s.name.removesuffix(".p7s")
+        verified = subprocess.run(
+            [
+                openssl,
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                str(p7s),
+                "-content",
+                str(content),
+                "-CAfile",
+                "root.pem",
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stderr
