@@ -66,8 +66,8 @@ def seal(qcert_pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> Seal:
     )
 
 
-def make_pdf(text: str) -> bytes:
-    """A small one-page PDF written with pyHanko's writer."""
+def make_pdf(text: str, *, big: int = 0) -> bytes:
+    """A one-page PDF written with pyHanko's writer (plus a ``big``-byte stream)."""
     generic: Any = importlib.import_module("pyhanko.pdf_utils.generic")
     writer: Any = importlib.import_module("pyhanko.pdf_utils.writer")
     name = generic.pdf_name
@@ -85,6 +85,8 @@ def make_pdf(text: str) -> bytes:
         }
     )
     w.insert_page(page)
+    if big:
+        w.root[name("/QcertBlob")] = w.add_object(generic.StreamObject(stream_data=b"\0" * big))
     buf = io.BytesIO()
     w.write(buf)
     return buf.getvalue()

@@ -237,3 +237,46 @@ def test_repr_shows_no_key(seal: Seal) -> None:
     text = repr(BatchSigner(seal.backend()))
     assert "BatchSigner(" in text
     assert "PRIVATE" not in text.upper()
+
+
+def test_large_pdfs_are_prepared_into_a_temp_file_and_renamed(seal: Seal, tmp_path: Path) -> None:
+    from tests.batch.conftest import make_pdf
+
+    (tmp_path / "in").mkdir()
+    big = tmp_path / "in" / "big.pdf"
+    big.write_bytes(make_pdf("grande", big=3 * 1024 * 1024))
+    small = make_inputs(tmp_path / "in", "pades", 2)
+    jobs = _jobs([big, *small], tmp_path / "out", "pades")
+    results = list(BatchSigner(seal.backend(), executor="threads").sign_all(jobs))
+    assert all(r.ok for r in results), {r.error for r in results}
+    out = (tmp_path / "out" / "big.pdf").read_bytes()
+    assert out.startswith(big.read_bytes())
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        j.output.name for j in jobs
+    )
+
+
+class _FlakyToken(SoftwareKeyBackend):
+    """Signs the probe and then fails every second call, like a token that drops out."""
+
+    calls = 0
+
+    def sign_digests(self, digests: Any, algorithm: Any) -> list[bytes]:
+        type(self).calls += 1
+        if type(self).calls % 2 == 0:
+            raise SigningError("token removed")
+        return super().sign_digests(digests, algorithm)
+
+
+def test_a_backend_failure_fails_its_chunk_and_the_batch_goes_on(
+    seal: Seal, tmp_path: Path
+) -> None:
+    backend = _FlakyToken(seal.key, seal.certificate, seal.chain)
+    jobs = _jobs(make_inputs(tmp_path / "in", "cades", 64), tmp_path / "out", "cades")
+    signer = BatchSigner(backend, executor="threads", chunk_size=32, max_in_flight=32)
+    results = list(signer.sign_all(jobs))
+    failed = [r for r in results if r.status is BatchStatus.FAILED]
+    assert failed
+    assert all(r.error == "SigningError: token removed" for r in failed)
+    assert any(r.ok for r in results)
+    assert len(list((tmp_path / "out").iterdir())) == sum(r.ok for r in results)
