@@ -32,12 +32,21 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
             raise DecodingError("the PEM input holds no 'CERTIFICATE' block")
         try:
             return x509.load_pem_x509_certificates(raw)
-        except (ValueError, x509.InvalidVersion) as exc:
-            raise DecodingError(f"a PEM certificate is malformed: {exc}") from None
+        except x509.InvalidVersion:
+            raise DecodingError("a PEM certificate has an invalid X.509 version") from None
+        except ValueError:
+            raise DecodingError(
+                "a PEM 'CERTIFICATE' block is malformed (bad base64 or not an X.509 certificate)"
+            ) from None
     try:
         return [x509.load_der_x509_certificate(raw)]
-    except (ValueError, x509.InvalidVersion) as exc:
-        raise DecodingError(f"the input is not a DER certificate: {exc}") from None
+    except x509.InvalidVersion:
+        raise DecodingError("the DER certificate has an invalid X.509 version") from None
+    except ValueError:
+        raise DecodingError(
+            "the input is not a DER certificate (malformed ASN.1); "
+            "expected DER or PEM ('-----BEGIN CERTIFICATE-----')"
+        ) from None
 
 
 def load_certificate(data: bytes) -> x509.Certificate:
