@@ -102,9 +102,9 @@ class RevocationPolicy:
     may be (always applied when set; responses without nextUpdate need it).
     ``concurrency`` bounds the OCSP requests in flight in bulk checks;
     ``ocsp_batch`` > 1 lets :func:`~qcertlib.revocation.check_many` put that many
-    certificates of one issuer into a single OCSP request (RFC 6960 allows it;
-    ``qcert serve`` and ``openssl ocsp`` answer such requests, some CA responders
-    do not, so the default is 1).
+    certificates of one issuer into a single OCSP request (RFC 6960 allows it and
+    ``qcert serve`` and ``openssl ocsp`` answer such requests, but RFC 5019, the
+    profile most public CAs follow, has clients send one, so the default is 1).
     """
 
     fail_mode: FailMode = FailMode.SOFT
