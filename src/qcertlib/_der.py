@@ -33,6 +33,8 @@ __all__ = [
     "parse_all",
     "parse_one",
     "parse_single",
+    "read_tlv",
+    "spki_key_bits",
 ]
 
 # Identifier octets (class + constructed bit + number) of the universal types we use.
@@ -200,3 +202,42 @@ def decode_oid(item: Tlv) -> str:
     first = subids[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(str(a) for a in [*head, *subids[1:]])
+
+
+# -- a fast positional reader, for hot paths (the OCSP responder parses every request) --
+
+
+def read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """Read one TLV at *pos*: return ``(tag, content_start, content_end)``."""
+    try:
+        tag = data[pos]
+        first = data[pos + 1]
+    except IndexError:
+        raise DerError("truncated DER") from None
+    if tag & 0x1F == 0x1F:
+        raise DerError("high tag numbers are not supported")
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4:
+            raise DerError("unsupported DER length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > len(data):
+        raise DerError("truncated DER")
+    return tag, pos, end
+
+
+def spki_key_bits(spki_der: bytes) -> bytes:
+    """The subjectPublicKey BIT STRING value (without the unused-bits octet)."""
+    tag, start, _end = read_tlv(spki_der, 0)
+    if tag != 0x30:
+        raise DerError("not a SubjectPublicKeyInfo")
+    _t, _s, alg_end = read_tlv(spki_der, start)
+    tag, bstart, bend = read_tlv(spki_der, alg_end)
+    if tag != 0x03:
+        raise DerError("not a SubjectPublicKeyInfo")
+    return spki_der[bstart + 1 : bend]

@@ -20,8 +20,8 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from qcertlib._der import read_tlv
 from qcertlib.errors import RevocationResponseError
-from qcertlib.revocation._der import read_tlv
 from qcertlib.revocation._model import CertStatus, Status
 from qcertlib.revocation.ocsp import _signature_ok
 

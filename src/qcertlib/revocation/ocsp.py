@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from qcertlib._der import encode_tlv, spki_key_bits
 from qcertlib.errors import RevocationResponseError
-from qcertlib.revocation._der import encode_tlv, spki_key_bits
 from qcertlib.revocation._model import CertStatus, NoncePolicy, Status
 
 __all__ = [

@@ -30,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from qcertlib.revocation._der import encode_tlv, read_tlv
+from qcertlib._der import encode_tlv, read_tlv
 from qcertlib.revocation._model import CertStatus, Status
 from qcertlib.revocation.ocsp import issuer_key_hash
 
