@@ -38,8 +38,8 @@ def test_directory_glob_and_file_inputs_with_report(seal: Seal, tmp_path: Path) 
     report = tmp_path / "report.json"
     code, output = _invoke(
         seal, "--format", "cades", "--out", str(tmp_path / "out"), "--executor", "threads",
-        "--report", str(report), "-q", str(tmp_path / "a"), str(tmp_path / "b" / "*.bin"),
-        str(single),
+        "--report", str(report), "-q", "--sign-threads", "2", str(tmp_path / "a"),
+        str(tmp_path / "b" / "*.bin"), str(single),
     )  # fmt: skip
     assert code == 0, output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())

@@ -38,6 +38,7 @@ from qcertlib.batch._der import (
 )
 from qcertlib.batch._der import timestamp_attrs as _ts_attrs
 from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
+from qcertlib.batch._native import NativeRsaSigner
 from qcertlib.batch._stages import (
     BatchContext,
     Prepared,
@@ -97,6 +98,14 @@ class _Setup:
     tsa_certs: tuple[bytes, ...]
     revocation: tuple[Any, ...] | None
     timestamper: Any
+    native: NativeRsaSigner | None = None
+    sign_pool: cf.ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        if self.sign_pool is not None:
+            self.sign_pool.shutdown(wait=True)
+        if self.native is not None:
+            self.native.close()
 
 
 class _Executors:
@@ -175,6 +184,12 @@ class BatchSigner:
     is reported (:class:`BatchResult` ``failed``) and the others go on, unless
     ``stop_on_error``. With ``resume``, an output that already exists and validates is
     left alone (``skipped``).
+
+    ``sign_threads`` > 1 (opt-in) signs with that many threads for an in-memory RSA
+    PKCS#1 v1.5 key (:class:`~qcertlib.signing.SoftwareKeyBackend`, PKCS#12): the key is
+    loaded once more, in this process, into the system OpenSSL through :mod:`ctypes`,
+    which, unlike ``cryptography``, releases the GIL while it signs. It is used only if
+    its probe signature is byte-identical to the backend's; other backends ignore it.
     """
 
     def __init__(
@@ -194,6 +209,7 @@ class BatchSigner:
         revocation: Sequence[Any] | None = None,
         tsa_concurrency: int = 4,
         durable: bool = True,
+        sign_threads: int = 1,
     ) -> None:
         if chunk_size < 1 or max_in_flight < 1 or tsa_concurrency < 1:
             raise ValueError("chunk_size, max_in_flight and tsa_concurrency must be >= 1")
@@ -215,6 +231,7 @@ class BatchSigner:
         self._revocation = tuple(revocation) if revocation is not None else None
         self._tsa_concurrency = tsa_concurrency
         self._durable = durable
+        self._sign_threads = max(1, sign_threads)
 
     def __repr__(self) -> str:
         return (
@@ -238,6 +255,7 @@ class BatchSigner:
             yield from self._run(iter(jobs), executors, setup, total)
         finally:
             executors.shutdown()
+            setup.close()
 
     async def asign_all(self, jobs: Iterable[BatchJob]) -> AsyncIterator[BatchResult]:
         """The async form of :meth:`sign_all` (the batch runs in a helper thread)."""
@@ -322,6 +340,12 @@ class BatchSigner:
                 RevocationData(ocsp_response=m.ocsp_response, crls=tuple(m.crls))
                 for m in fetch_for_chain(certs, opts.revocation)
             )
+        native = None
+        if self._sign_threads > 1:
+            native = NativeRsaSigner.for_backend(backend)
+            if native is not None and native.sign(probe.digest, probe.algorithm) != signature:
+                native.close()  # not byte-identical to the backend: do not use it
+                native = None
         return _Setup(
             when=when,
             signature=signature,
@@ -331,6 +355,12 @@ class BatchSigner:
             tsa_certs=tsa_certs,
             revocation=revocation,
             timestamper=timestamper,
+            native=native,
+            sign_pool=(
+                cf.ThreadPoolExecutor(self._sign_threads, thread_name_prefix="qcert-sign")
+                if native is not None
+                else None
+            ),
         )
 
     def _context(self, fmt: BatchFormat, setup: _Setup) -> BatchContext:
@@ -525,9 +555,16 @@ class BatchSigner:
             try:
                 sigs = []
                 digests = [p.to_sign for _, p in chunk]
-                for i in range(0, len(digests), _SIGN_SLICE):
-                    sigs += self._backend.sign_digests(digests[i : i + _SIGN_SLICE], alg)
-                    time.sleep(0)  # let worker threads waiting on the GIL run (I/O convoy)
+                if setup.native is not None and setup.sign_pool is not None:
+                    native = setup.native
+                    step = -(-len(digests) // self._sign_threads)
+                    parts = [digests[i : i + step] for i in range(0, len(digests), step)]
+                    for part in setup.sign_pool.map(lambda d: native.sign_many(d, alg), parts):
+                        sigs += part
+                else:
+                    for i in range(0, len(digests), _SIGN_SLICE):
+                        sigs += self._backend.sign_digests(digests[i : i + _SIGN_SLICE], alg)
+                        time.sleep(0)  # let worker threads waiting on the GIL run
                 if len(sigs) != len(chunk):
                     raise SigningError("the backend returned a wrong number of signatures")
             except Exception as exc:  # a token error fails this chunk, not the batch

@@ -136,6 +136,13 @@ def batch() -> None:
     show_default=True,
     help="Digests signed per backend call.",
 )
+@click.option(
+    "--sign-threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Signing threads for an RSA key from --p12 (system OpenSSL, releases the GIL).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @token_signer_options  # --pkcs11-module/--token/--key-label/--chain (issue 9)
 def sign(
@@ -153,6 +160,7 @@ def sign(
     stop_on_error: bool,
     report_path: Path | None,
     chunk_size: int,
+    sign_threads: int,
     quiet: bool,
 ) -> None:
     """Sign every INPUT (files, directories, globs) into --out."""
@@ -205,6 +213,7 @@ def sign(
             chunk_size=chunk_size,
             stop_on_error=stop_on_error,
             resume=resume,
+            sign_threads=sign_threads,
         )
         results = _run(signer, jobs, quiet)
     except QcertError as exc:
