@@ -11,7 +11,7 @@ import pytest
 from asn1crypto import cms
 
 from qcertlib.batch import BatchFormat, BatchSigner
-from qcertlib.batch._der import CmsTemplate, DigestSlot, SignedAttrsTemplate, minimal_pdf
+from qcertlib.batch._templates import CmsTemplate, DigestSlot, SignedAttrsTemplate, minimal_pdf
 from qcertlib.signing import _cms
 from qcertlib.signing._docs_common import unpack_state
 from qcertlib.signing.options import SignatureLevel, SignatureOptions

@@ -22,14 +22,14 @@ from typing import Any
 from cryptography import x509
 
 from qcertlib._io import write_atomic
-from qcertlib.batch._der import (
+from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
+from qcertlib.batch._templates import (
     CmsTemplate,
     DigestSlot,
     SignedAttrsTemplate,
     der_time,
     timestamp_attrs,
 )
-from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
 from qcertlib.errors import QcertError, SigningError
 from qcertlib.signing.backends import PreparedSignature, SignatureMechanism
 from qcertlib.signing.options import SignatureLevel, SignatureOptions

@@ -27,16 +27,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from qcertlib.batch._der import (
-    CmsTemplate,
-    DigestSlot,
-    SignedAttrsTemplate,
-    der_length,
-    der_time,
-    minimal_pdf,
-    signed_attrs_of,
-)
-from qcertlib.batch._der import timestamp_attrs as _ts_attrs
 from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
 from qcertlib.batch._native import NativeRsaSigner
 from qcertlib.batch._stages import (
@@ -48,6 +38,16 @@ from qcertlib.batch._stages import (
     remove_stale_temps,
     worker_init,
 )
+from qcertlib.batch._templates import (
+    CmsTemplate,
+    DigestSlot,
+    SignedAttrsTemplate,
+    der_length,
+    der_time,
+    minimal_pdf,
+    signed_attrs_of,
+)
+from qcertlib.batch._templates import timestamp_attrs as _ts_attrs
 from qcertlib.errors import QcertError, SigningError
 from qcertlib.signing.backends import SignerBackend
 from qcertlib.signing.options import SignatureLevel, SignatureOptions

@@ -15,44 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from qcertlib._der import DerError, read_tlv
+from qcertlib._der import encode_tlv as tlv
+
 __all__ = ["CmsTemplate", "DigestSlot", "SignedAttrsTemplate", "der_time", "minimal_pdf", "tlv"]
 
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
 _TST_ATTR_OID = bytes.fromhex("060b2a864886f70d010910020e")  # id-aa-signatureTimeStampToken
 
 
-def _len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(raw),)) + raw
-
-
-def tlv(tag: int, body: bytes) -> bytes:
-    """A DER TLV with a one-byte tag."""
-    return bytes((tag,)) + _len(len(body)) + body
-
-
 def _read(der: bytes, pos: int, limit: int | None = None) -> tuple[int, int, int]:
-    """``(tag, content_start, content_end)`` of the TLV at ``pos`` (definite lengths only)."""
-    end_limit = len(der) if limit is None else limit
-    if pos + 2 > end_limit:
-        raise ValueError("truncated DER")
-    tag = der[pos]
-    if tag & 0x1F == 0x1F:
-        raise ValueError("high-tag-number DER is not expected here")
-    first = der[pos + 1]
-    if first < 0x80:
-        start, length = pos + 2, first
-    else:
-        k = first & 0x7F
-        if k == 0 or k > 4:
-            raise ValueError("unsupported DER length")
-        start = pos + 2 + k
-        length = int.from_bytes(der[pos + 2 : start], "big")
-    end = start + length
-    if end > end_limit:
-        raise ValueError("truncated DER")
+    """``(tag, content_start, content_end)`` of the TLV at ``pos``, inside ``limit``."""
+    tag, start, end = read_tlv(der, pos)
+    if limit is not None and end > limit:
+        raise DerError("truncated DER")
     return tag, start, end
 
 
