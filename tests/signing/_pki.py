@@ -105,19 +105,7 @@ def make_pki(base: TestPKI) -> Pki:
     """Extend the shared test PKI with an RSA citizen certificate and the root CRL."""
     rsa_key = generate_key(KeySpec.RSA_2048)
     rsa_cert = base.ca.issue("citizen", TEST_HOLDERS["citizen"], rsa_key.public_key(), at=base.at)
-    root_key = base.ca.load_signer_key("root")
-    root_crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(base.root.subject)
-        .last_update(base.at)
-        .next_update(base.at + timedelta(days=30))
-        .add_extension(x509.CRLNumber(1), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-            critical=False,
-        )
-        .sign(root_key, hashes.SHA256())
-    )
+    root_crl = base.ca.build_root_crl(at=base.at, lifetime=timedelta(days=30))
     return Pki(base, rsa_key, rsa_cert, root_crl)
 
 

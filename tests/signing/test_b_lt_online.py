@@ -7,16 +7,14 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from qcertlib.errors import SigningError
-from qcertlib.services.app import CaEndpoint, ServiceConfig, create_app
+from qcertlib.services.app import create_app
 from qcertlib.services.config import load_directory
 from qcertlib.signing import SignatureLevel, SignatureOptions
 from qcertlib.signing.backends import SoftwareKeyBackend
@@ -41,19 +39,6 @@ class Online:
     tsa_url: str
 
 
-def _root_crl(pki: TestPKI) -> bytes:
-    key = pki.ca.load_signer_key("root")
-    crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.root.subject)
-        .last_update(pki.at)
-        .next_update(pki.at + timedelta(days=30))
-        .add_extension(x509.CRLNumber(1), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return crl.public_bytes(serialization.Encoding.DER)
-
-
 @pytest.fixture(scope="module")
 def online(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Online]:
     port = free_port()
@@ -61,14 +46,9 @@ def online(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Online]:
         tmp_path_factory.mktemp("online") / "pki", base_url=f"http://127.0.0.1:{port}"
     )
     served = load_directory(pki.directory)
-    root_crl = _root_crl(pki)
     assert served.tsa is not None  # `qcert serve` of a qcertlib PKI includes its TSA
-    config = ServiceConfig(
-        cas=(*served.cas, CaEndpoint("root", pki.root, None, lambda: root_crl)),
-        certificates=served.certificates,
-        tsa=served.tsa,
-    )
-    with running_app(create_app(config), port=port) as url:
+    assert "root" in {ca.name for ca in served.cas}  # and the root's CRL
+    with running_app(create_app(served), port=port) as url:
         yield Online(pki, f"{url}/tsa")
 
 

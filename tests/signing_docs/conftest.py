@@ -9,24 +9,21 @@ root, a second PKI whose root nobody trusts, and small PDFs made in code.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import io
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qcertlib.issuance.keys import KeySpec
 from qcertlib.services import create_app, load_directory
-from qcertlib.services.app import CaEndpoint
 from qcertlib.signing.backends import SignatureMechanism, SoftwareKeyBackend
 from qcertlib.signing.timestamps import Timestamper
 from qcertlib.testing import TEST_HOLDERS, TestPKI
@@ -87,24 +84,6 @@ class Pki:
         return out
 
 
-def _root_crl(testpki: TestPKI) -> bytes:
-    """An (empty) CRL from the root: the issuing CA's CRL distribution point."""
-    key: Any = testpki.ca.load_signer_key("root")
-    now = datetime.now(UTC) - timedelta(minutes=1)
-    crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(testpki.root.subject)
-        .last_update(now)
-        .next_update(now + timedelta(days=7))
-        .add_extension(x509.CRLNumber(1), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return crl.public_bytes(serialization.Encoding.DER)
-
-
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pki]:
     port = free_port()
@@ -115,16 +94,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pki]:
     ec_key = ec.generate_private_key(ec.SECP256R1())
     ec_cert = testpki.ca.issue("citizen-qscd", TEST_HOLDERS["citizen"], ec_key.public_key())
     other = TestPKI.create(base / "other")
+    # qcert serve publishes the CA's CRL, the root's CRL (where the issuing CA's CRL
+    # distribution point points), OCSP and the TSA
     config = load_directory(testpki.directory)
-    root_crl = _root_crl(testpki)
-
-    def serve_root_crl() -> bytes:
-        return root_crl
-
-    # the issuing CA's CRL distribution point is <base>/root.crl
-    config = dataclasses.replace(
-        config, cas=(*config.cas, CaEndpoint("root", testpki.root, None, serve_root_crl))
-    )
     with running_app(create_app(config), port) as url:
         yield Pki(testpki, url, ec_cert, ec_key, other.root)
 
