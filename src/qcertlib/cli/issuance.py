@@ -11,7 +11,6 @@ Exit status: 0 done, 1 the CA refused (lint gate, weak key, window, used code...
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from qcertlib.cli._errors import exit_on_errors
 from qcertlib.cli._secrets import read_secret
 from qcertlib.cli.token import issue_to_token, token_issue_options, token_issue_requested
 
@@ -37,24 +37,10 @@ _IN_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 def _errors(func: F) -> F:
-    """Turn qcertlib errors into a one-line message and the documented exit status."""
+    """qcertlib errors → one line; the CA refusing (IssuanceError) exits 1, bad input 2."""
+    from qcertlib.errors import IssuanceError
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from qcertlib.errors import IssuanceError, QcertError
-
-        try:
-            return func(*args, **kwargs)
-        except IssuanceError as exc:
-            click.echo(f"refused: {exc.message}", err=True)
-            raise SystemExit(1) from None
-        except QcertError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            raise SystemExit(2) from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+    return exit_on_errors(refusals=(IssuanceError,))(func)
 
 
 def _passphrase_option(func: F) -> F:

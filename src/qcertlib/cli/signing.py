@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from qcertlib.cli._errors import Failure, failure
 from qcertlib.cli._secrets import read_secret
 from qcertlib.cli.token import open_token_signer, token_signer_options, token_signer_requested
 
@@ -30,16 +31,6 @@ _SUBCOMMANDS: dict[str, str] = {
 }
 
 _LEVELS = ["B-B", "B-T", "B-LT"]
-
-
-class _Failure(click.ClickException):
-    """Unreadable input, wrong PIN, refused operation: exit status 2."""
-
-    exit_code = 2
-
-
-def _fail(exc: Exception) -> _Failure:
-    return _Failure(f"{type(exc).__name__}: {exc}")
 
 
 class _SignGroup(click.Group):
@@ -141,9 +132,9 @@ def cades(
         size = input_path.stat().st_size
         p12_bytes = p12.read_bytes() if p12 is not None else b""
     except OSError as exc:
-        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     if size == 0:
-        raise _fail(SigningError(f"{input_path} is empty: refusing to sign an empty file"))
+        raise failure(SigningError(f"{input_path} is empty: refusing to sign an empty file"))
     pin = "" if token else read_secret(pin_file, env_var="QCERT_PIN", what="PIN") or ""
     try:
         backend = open_token_signer(pin_file) if token else Pkcs12Backend.from_bytes(p12_bytes, pin)
@@ -151,7 +142,7 @@ def cades(
         p7s = sign_cades(input_path, backend, options, detached=detached)
         write_atomic(out, p7s, mode=0o644)
     except QcertError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     subject = backend.certificate.subject.rfc4514_string()
     kind = "detached" if detached else "attached"
     click.echo(f"{out}: CAdES {sig_level.value} ({kind}) signed by {subject}")
@@ -202,9 +193,9 @@ def verify(
         data = file.read_bytes()
         roots = [c for path in trust for c in load_certificates(path.read_bytes())]
     except OSError as exc:
-        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     except QcertError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     policy = ValidationPolicy(trust_roots=tuple(roots), fetch_revocation=fetch)
     try:
         kind = _kind(data)
@@ -222,10 +213,10 @@ def verify(
 
             report = validate_cms(data, content, policy, name=file.name)  # streamed
     except QcertError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     except OSError as exc:
-        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     except ImportError as exc:
-        raise _Failure(f"cannot validate {kind.upper()} here: {exc}") from None
+        raise Failure(f"cannot validate {kind.upper()} here: {exc}") from None
     click.echo(report.to_json() if fmt == "json" else report.to_text())
     sys.exit(0 if report.passed else 1)

@@ -16,20 +16,11 @@ from typing import Any
 
 import click
 
+from qcertlib.cli._errors import Failure, failure
 from qcertlib.cli._secrets import read_secret
 from qcertlib.cli.token import open_token_signer, token_signer_options, token_signer_requested
 
 __all__ = ["pades", "xades"]
-
-
-class _Failure(click.ClickException):
-    """Unreadable input, wrong PIN, refused operation: exit status 2."""
-
-    exit_code = 2
-
-
-def _fail(exc: Exception) -> _Failure:
-    return _Failure(f"{type(exc).__name__}: {exc}")
 
 
 def _common(func: Any) -> Any:
@@ -82,14 +73,14 @@ def _backend(p12: Path | None, pin_file: Path | None) -> Any:
             return open_token_signer(pin_file)
         data = p12.read_bytes()  # type: ignore[union-attr]  # p12 is set when not token
     except OSError as exc:
-        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     except QcertError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     pin = read_secret(pin_file, env_var="QCERT_PIN", what="PIN") or ""
     try:
         return Pkcs12Backend.from_bytes(data, pin)
     except QcertError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
 
 
 def _options(level: str, digest: str, tsa_url: str | None, policy: Any = None) -> Any:
@@ -107,9 +98,9 @@ def _check_input(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     if size == 0:
-        raise _Failure(f"SigningError: {path} is empty: refusing to sign an empty file")
+        raise Failure(f"SigningError: {path} is empty: refusing to sign an empty file")
 
 
 def _part(out: Path) -> Path:
@@ -182,10 +173,10 @@ def pades(
         os.replace(part, out)
     except QcertError as exc:
         part.unlink(missing_ok=True)
-        raise _fail(exc) from None
+        raise failure(exc) from None
     except OSError as exc:
         part.unlink(missing_ok=True)
-        raise _Failure(f"cannot write {out}: {exc.strerror}") from None
+        raise Failure(f"cannot write {out}: {exc.strerror}") from None
     subject = backend.certificate.subject.rfc4514_string()
     click.echo(f"{out}: PAdES {options.level.value} signed by {subject}")
 
@@ -278,7 +269,7 @@ def xades(
     try:
         document = input_path.read_bytes()
     except OSError as exc:
-        raise _Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise Failure(f"cannot read {exc.filename}: {exc.strerror}") from None
     backend = _backend(p12, pin_file)
     try:
         signed = sign_xades(
@@ -293,6 +284,6 @@ def xades(
         )
         write_atomic(out, signed, mode=0o644)
     except QcertError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     subject = backend.certificate.subject.rfc4514_string()
     click.echo(f"{out}: XAdES {options.level.value} ({kind.value}) signed by {subject}")

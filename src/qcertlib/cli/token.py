@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from qcertlib.cli._errors import exit_on_errors
 from qcertlib.cli._secrets import read_secret
 
 __all__ = [
@@ -41,22 +42,8 @@ MODULE_ENV = "QCERT_PKCS11_MODULE"
 _IN_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-def _errors(func: F) -> F:
-    """Turn qcertlib errors into one line on stderr and exit status 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from qcertlib.errors import QcertError
-
-        try:
-            return func(*args, **kwargs)
-        except QcertError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            raise SystemExit(2) from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+_errors = exit_on_errors()
+"""qcertlib errors → one line on stderr and exit status 2."""
 
 
 def module_option(func: F) -> F:
