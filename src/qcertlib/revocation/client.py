@@ -38,7 +38,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, TypeAlias
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from qcertlib._io import write_atomic
@@ -48,6 +47,7 @@ from qcertlib.errors import (
     RevocationResponseError,
     RevocationUnavailable,
 )
+from qcertlib.revocation._http import HttpConnection, parse_http_url
 from qcertlib.revocation._model import (
     CertStatus,
     FailMode,
@@ -62,6 +62,7 @@ from qcertlib.revocation.ocsp import (
     OcspResult,
     build_multi_request,
     build_request,
+    issuer_key_hash,
     verify_response,
     verify_responses,
 )
@@ -88,6 +89,9 @@ _OCSP_HEADERS = {
     "Content-Type": "application/ocsp-request",
     "Accept": "application/ocsp-response",
 }
+_OCSP_HEADER_LINES = b"".join(
+    f"{name}: {value}\r\n".encode("ascii") for name, value in _OCSP_HEADERS.items()
+)
 
 
 def _httpx() -> ModuleType:
@@ -208,10 +212,7 @@ class RevocationCache:
 
 
 def _issuer_id(issuer: x509.Certificate) -> bytes:
-    spki = issuer.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).digest()
+    return issuer_key_hash(issuer, "sha256")
 
 
 @dataclass(slots=True)
@@ -518,6 +519,17 @@ class AsyncRevocationChecker:
         self._slots: asyncio.Queue[httpx.AsyncClient] | None = None
         self._owned: list[httpx.AsyncClient] = []
         self._prefetched: dict[tuple[str, int, bytes], OcspResult] = {}
+        self._raw: asyncio.Queue[HttpConnection] | None = None
+
+    def _raw_slots(self) -> asyncio.Queue[HttpConnection]:
+        """``concurrency`` kept-alive connections of the light OCSP transport (last in,
+        first out: the warmest connection is reused first)."""
+        if self._raw is None:
+            queue: asyncio.Queue[HttpConnection] = asyncio.LifoQueue()
+            for _ in range(self.policy.concurrency):
+                queue.put_nowait(HttpConnection())
+            self._raw = queue
+        return self._raw
 
     def _make_slots(self) -> asyncio.Queue[httpx.AsyncClient]:
         """``concurrency`` HTTP slots: with our own clients, one single-connection
@@ -556,6 +568,9 @@ class AsyncRevocationChecker:
         for client in owned:
             await client.aclose()
         self._slots = None
+        raw, self._raw = self._raw, None
+        while raw is not None and not raw.empty():
+            await raw.get_nowait().aclose()
 
     async def __aenter__(self) -> AsyncRevocationChecker:
         return self
@@ -564,6 +579,8 @@ class AsyncRevocationChecker:
         await self.aclose()
 
     async def _fetch(self, method: str, url: str, body: bytes | None, limit: int) -> bytes:
+        if body is not None and self._client is None and parse_http_url(url) is not None:
+            return await self._post_light(url, body, limit)
         import httpx
 
         slots = self._make_slots()
@@ -589,6 +606,18 @@ class AsyncRevocationChecker:
             raise RevocationFetchError(f"{url}: {type(exc).__name__}: {exc}") from None
         finally:
             slots.put_nowait(client)
+
+    async def _post_light(self, url: str, body: bytes, limit: int) -> bytes:
+        """An ``http://`` OCSP POST over the light transport (see ``_http``)."""
+        slots = self._raw_slots()
+        connection = await slots.get()
+        try:
+            async with asyncio.timeout(self.policy.timeout):
+                return await connection.post(url, body, _OCSP_HEADER_LINES, limit)
+        except TimeoutError:
+            raise RevocationFetchError(f"{url}: timed out after {self.policy.timeout} s") from None
+        finally:
+            slots.put_nowait(connection)
 
     async def _download_crl(self, url: str) -> Crl:
         der = await self._fetch("GET", url, None, self.policy.max_crl_size)

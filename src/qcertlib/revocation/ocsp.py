@@ -59,12 +59,26 @@ class CertId:
     serial_number: int
 
 
+_KEY_HASHES: dict[tuple[x509.Certificate, str], bytes] = {}
+
+
 def issuer_key_hash(issuer: x509.Certificate, hash_name: str = "sha1") -> bytes:
-    """Hash of the issuer's subjectPublicKey BIT STRING value (RFC 6960 CertID)."""
-    spki = issuer.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.new(hash_name, spki_key_bits(spki)).digest()
+    """Hash of the issuer's subjectPublicKey BIT STRING value (RFC 6960 CertID).
+
+    Memoised per certificate (certificates compare and hash by their DER), because a
+    bulk check hashes the same issuer and responder keys for every certificate.
+    """
+    key = (issuer, hash_name)
+    digest = _KEY_HASHES.get(key)
+    if digest is None:
+        spki = issuer.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        digest = hashlib.new(hash_name, spki_key_bits(spki)).digest()
+        if len(_KEY_HASHES) > 1024:
+            _KEY_HASHES.clear()
+        _KEY_HASHES[key] = digest
+    return digest
 
 
 def cert_id(cert: x509.Certificate, issuer: x509.Certificate, hash_name: str = "sha1") -> CertId:
