@@ -75,6 +75,13 @@ _PRELOAD = (
 # worker threads (RSA signing holds it, and each file operation of a worker thread
 # would otherwise wait up to a switch interval, 5 ms, to get it back)
 _SIGN_SLICE = 32
+# enveloped XAdES probes: the template must reproduce prepare_xades's SignedInfo for each
+_XADES_PROBES = (
+    b"<qcertlib-batch-probe/>",
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<f:Factura xmlns:f="urn:qcertlib:probe" '
+    b'xmlns="urn:qcertlib:default"><Importe>1.00</Importe><!-- c -->'
+    b"</f:Factura>\n<!-- after -->\n",
+)
 _STOPPED = "not attempted: the batch stopped after an earlier error"
 
 
@@ -398,7 +405,57 @@ class BatchSigner:
                 size += len(setup.token) + 64
             size += max(4096, size // 4)
             return self._pades_context(dataclasses.replace(ctx, pades_reserved=2 * size), setup)
-        return ctx
+        return self._xades_context(ctx, setup)
+
+    def _xades_context(self, ctx: BatchContext, setup: _Setup) -> BatchContext:
+        """Enveloped XAdES B-B: cut a per-batch template from a probe signature built by
+        :func:`~qcertlib.signing.xades.prepare_xades`; it is used only if it reproduces
+        that function's canonical ``SignedInfo`` for probe documents (else, or for other
+        levels, every document takes the existing path)."""
+        if setup.options.level is not SignatureLevel.B_B:
+            return ctx
+        from signxml.exceptions import SignXMLException
+        from signxml.verifier import XMLVerifier
+
+        from qcertlib.batch._stages import finish_xades_template, prepare_xades_template
+        from qcertlib.batch._xades_template import TemplateMismatch, XadesTemplate
+        from qcertlib.signing.xades import (
+            DS_NS,
+            finish_xades,
+            parse_xml,
+            prepare_xades,
+        )
+
+        backend = self._backend
+        opts = dataclasses.replace(setup.options, signing_time=setup.when)
+        try:
+            probe = prepare_xades(
+                _XADES_PROBES[0], backend.certificate, backend.chain, opts,
+                mechanism=backend.mechanism,
+            )  # fmt: skip
+            (signature,) = backend.sign_digests([probe.digest], probe.algorithm)
+            sig = next(
+                parse_xml(finish_xades(probe, signature, opts)).iter(f"{{{DS_NS}}}Signature")
+            )
+            template = XadesTemplate.from_signature(sig, opts.digest, setup.options.signing_time)
+            with_template = dataclasses.replace(ctx, xades_template=template)
+            # the probe document again: byte-identical SignedInfo (same Ids and time)
+            mine = prepare_xades_template(with_template, _XADES_PROBES[0], setup.when)
+            if mine is None or mine.digest != probe.digest:
+                return ctx
+            outputs = [finish_xades_template(with_template, mine, signature)]
+            # other roots (namespaces, default namespace, xml:lang): sign and verify
+            for document in _XADES_PROBES[1:]:
+                mine = prepare_xades_template(with_template, document, setup.when)
+                if mine is None:
+                    return ctx
+                (value,) = backend.sign_digests([mine.digest], mine.algorithm)
+                outputs.append(finish_xades_template(with_template, mine, value))
+            for output in outputs:
+                XMLVerifier().verify(output, x509_cert=backend.certificate, expect_references=3)
+        except (TemplateMismatch, QcertError, ValueError, StopIteration, SignXMLException):
+            return ctx
+        return with_template
 
     def _pades_context(self, ctx: BatchContext, setup: _Setup) -> BatchContext:
         """Derive the PAdES signed-attribute and (B-B) CMS templates from two probe
