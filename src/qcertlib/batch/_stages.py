@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptography import x509
 
+from qcertlib._compat import ignore_dsa_deprecation
 from qcertlib._io import write_atomic
 from qcertlib.batch._model import BatchFormat, BatchJob, BatchResult, BatchStatus
 from qcertlib.batch._templates import (
@@ -158,6 +159,7 @@ def worker_init() -> None:
     per-PDF time. With SIGINT ignored asyncio installs no handler and skips that.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_dsa_deprecation()
 
 
 # --------------------------------------------------------------------------- prepare

@@ -61,16 +61,7 @@ document (``total`` is ``None`` when the jobs are an iterator of unknown length)
 _PROBE_DOCUMENT = b"qcertlib batch probe: checks the signer before any document is touched\n"
 _TASK_SIZE = {BatchFormat.CADES: 64, BatchFormat.XADES: 8, BatchFormat.PADES: 2}
 # imported once by the fork server, so workers start without re-importing pyHanko & co.
-_PRELOAD = (
-    "qcertlib.batch._stages",
-    "qcertlib.signing.cades",
-    "qcertlib.signing.pades",
-    "qcertlib.signing.xades",
-    "qcertlib.validation.pdf",
-    "qcertlib.validation.xml",
-    "pyhanko.sign.signers",
-    "signxml.xades",
-)
+_PRELOAD = ("qcertlib.batch._preload",)
 # digests per backend call within a chunk; between calls the GIL is offered to the
 # worker threads (RSA signing holds it, and each file operation of a worker thread
 # would otherwise wait up to a switch interval, 5 ms, to get it back)

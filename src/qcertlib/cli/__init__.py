@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from qcertlib._compat import ignore_dsa_deprecation
 from qcertlib._version import __version__
 
 __all__ = ["main"]
@@ -41,6 +42,12 @@ _COMMANDS: dict[str, str] = {
 
 
 class _LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # the command is our process: pyHanko/signxml touching cryptography's
+        # deprecated DSA names is nothing its user can act on (qcertlib._compat)
+        ignore_dsa_deprecation()
+        return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
 

@@ -24,11 +24,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from qcertlib import qcstatements as qcs
 from qcertlib._certs import load_certificate
+from qcertlib._compat import is_dsa_public_key
 from qcertlib.errors import DecodingError, QcertError
 from qcertlib.oids import (
     AappOID,
@@ -378,6 +379,6 @@ def _key_info(key: object) -> tuple[str, int, str | None]:
         return "Ed25519", 256, None
     if isinstance(key, ed448.Ed448PublicKey):
         return "Ed448", 456, None
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA", key.key_size, None
+    if is_dsa_public_key(key):
+        return "DSA", getattr(key, "key_size", 0), None
     return type(key).__name__, 0, None

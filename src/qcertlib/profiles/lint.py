@@ -31,11 +31,12 @@ from types import MappingProxyType
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
 from qcertlib import qcstatements as qcs
 from qcertlib._certs import load_certificate
+from qcertlib._compat import is_dsa_public_key
 from qcertlib.errors import DecodingError, IdentifierError, QcertError, WeakKeyError
 from qcertlib.identifiers import parse_etsi_identifier, parse_spanish_id
 from qcertlib.oids import (
@@ -828,7 +829,7 @@ def _check_basics(ctx: _Ctx) -> None:
         weak = f"RSA {key.key_size} bits"
     elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256:
         weak = f"EC {key.curve.name}"
-    elif isinstance(key, dsa.DSAPublicKey):
+    elif is_dsa_public_key(key):
         weak = "DSA"
     if weak:
         ctx.add("etsi.ts_119_312.weak_public_key", "subjectPublicKeyInfo", f"{weak} is too weak")

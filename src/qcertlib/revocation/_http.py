@@ -38,9 +38,7 @@ MAX_HEAD = 16 * 1024
 _HEX = b"0123456789abcdefABCDEF"
 
 
-def parse_http_url(url: str) -> tuple[str, int, str, bytes] | None:
-    """``(host, port, target, Host header)`` of a plain ``http://`` URL this client
-    can use, or ``None`` (other schemes, user info, non-printable characters)."""
+def _parse(url: str) -> tuple[str, int, str, bytes] | None:
     if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
         return None
     try:
@@ -56,6 +54,23 @@ def parse_http_url(url: str) -> tuple[str, int, str, bytes] | None:
         target += "?" + parts.query
     netloc = parts.netloc
     return host, port if port is not None else 80, target, netloc.encode("ascii")
+
+
+_PARSED: dict[str, tuple[str, int, str, bytes] | None] = {}
+
+
+def parse_http_url(url: str) -> tuple[str, int, str, bytes] | None:
+    """``(host, port, target, Host header)`` of a plain ``http://`` URL this client
+    can use, or ``None`` (other schemes, user info, non-printable characters).
+    Memoised: a bulk check asks the same responder URL many times."""
+    try:
+        return _PARSED[url]
+    except KeyError:
+        parsed = _parse(url)
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        _PARSED[url] = parsed
+        return parsed
 
 
 class _Stale(Exception):

@@ -179,15 +179,13 @@ def _is_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
     return response.responder_name == cert.subject
 
 
-_ISSUED_BY: dict[tuple[bytes, bytes], bool] = {}
+_ISSUED_BY: dict[tuple[x509.Certificate, x509.Certificate], bool] = {}
 
 
 def _check_issued_by(candidate: x509.Certificate, issuer: x509.Certificate) -> None:
-    """Check that *issuer* signed *candidate* (memoised: bulk checks see one delegate)."""
-    key = (
-        candidate.public_bytes(serialization.Encoding.DER),
-        issuer.public_bytes(serialization.Encoding.DER),
-    )
+    """Check that *issuer* signed *candidate* (memoised: bulk checks see one delegate;
+    certificates compare and hash by their DER)."""
+    key = (candidate, issuer)
     verdict = _ISSUED_BY.get(key)
     if verdict is None:
         try:
