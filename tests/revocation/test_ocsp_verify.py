@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from qcertlib.errors import RevocationResponseError
 from qcertlib.revocation import NoncePolicy, OcspResponder, Status
@@ -15,7 +17,7 @@ from qcertlib.revocation.ocsp import (
     verify_response,
     verify_responses,
 )
-from tests.revocation.pki import GeneratedPki
+from tests.revocation.pki import GeneratedPki, make_ca
 
 
 def _answer(responder: OcspResponder, pki: GeneratedPki, at: datetime) -> bytes:
@@ -77,3 +79,58 @@ def test_multi_request_and_per_certificate_results(
     assert isinstance(results[3], RevocationResponseError)
     with pytest.raises(ValueError, match="at least one"):
         build_multi_request([], pki.ca)
+
+
+@pytest.mark.parametrize("algorithm", [hashes.SHA1(), hashes.SHA256(), hashes.SHA512()])  # noqa: S303 - RFC 5019 CertID
+@pytest.mark.parametrize("nonce", [None, b"\x00" * 16, bytes(range(32))])
+@pytest.mark.parametrize("serial", [1, 0x7F, 0x80, 0xFF00, 2**158 + 1])
+def test_hand_encoded_request_is_what_cryptography_builds(
+    pki: GeneratedPki, algorithm: hashes.HashAlgorithm, nonce: bytes | None, serial: int
+) -> None:
+    """build_request encodes the DER itself (a bulk check builds thousands); it must be
+    byte-for-byte what cryptography's OCSPRequestBuilder makes (serial boundaries:
+    INTEGER leading zero, long form lengths)."""
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(pki.leaves[0].subject)
+        .issuer_name(pki.ca.subject)
+        .public_key(pki.leaves[0].public_key())
+        .serial_number(serial)
+        .not_valid_before(pki.leaves[0].not_valid_before_utc)
+        .not_valid_after(pki.leaves[0].not_valid_after_utc)
+        .sign(pki.ca_key, hashes.SHA256())
+    )
+    ours = build_request(
+        leaf, pki.ca, hash_algorithm=algorithm, nonce=nonce, with_nonce=nonce is not None
+    )
+    builder = ocsp.OCSPRequestBuilder().add_certificate(leaf, pki.ca, algorithm)
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    assert ours.der == builder.build().public_bytes(serialization.Encoding.DER)
+    assert ours.nonce == nonce
+    parsed = ocsp.load_der_ocsp_request(ours.der)
+    assert parsed.serial_number == serial
+    assert parsed.issuer_key_hash == ours.cert_id.issuer_key_hash
+
+
+def test_build_request_refuses_an_unknown_certid_hash(pki: GeneratedPki) -> None:
+    with pytest.raises(ValueError, match="unsupported CertID hash"):
+        build_request(pki.leaves[0], pki.ca, hash_algorithm=hashes.MD5())  # noqa: S303 - refused
+
+
+def test_a_checked_delegate_is_still_checked_for_validity_on_every_use(
+    pki: GeneratedPki, responder: OcspResponder
+) -> None:
+    """The delegated responder's issuance and EKU are checked once per issuer; its
+    validity period is checked at every use (the memo must not outlive it)."""
+    request = build_request(pki.leaves[0], pki.ca)
+    der = responder.respond(request.der)
+    assert verify_response(der, pki.leaves[0], pki.ca, nonce=request.nonce).status is Status.GOOD
+    later = pki.ocsp.not_valid_after_utc + timedelta(days=1)
+    with pytest.raises(RevocationResponseError, match="not valid at the time"):
+        verify_response(der, pki.leaves[0], pki.ca, nonce=request.nonce, at=later)
+    # the same delegate presented for another issuer object with another key is refused
+    # (same subject name as the real CA, so only the key tells them apart)
+    other = make_ca("qcertlib Test Issuing CA", pki.root, pki.root_key)[0]
+    with pytest.raises(RevocationResponseError, match="not authorized"):
+        verify_response(der, pki.leaves[0], other, nonce=request.nonce)

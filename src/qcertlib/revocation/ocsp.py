@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from qcertlib._der import encode_tlv, spki_key_bits
+from qcertlib._der import encode_integer, encode_oid, encode_tlv, spki_key_bits
 from qcertlib.errors import RevocationResponseError
 from qcertlib.revocation._model import CertStatus, NoncePolicy, Status
 
@@ -49,6 +49,19 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
+# AlgorithmIdentifier { hash OID, NULL } as OpenSSL and cryptography encode it
+_HASH_ALG_IDS = {
+    name: encode_tlv(0x30, encode_oid(oid) + b"\x05\x00")
+    for name, oid in (
+        ("sha1", "1.3.14.3.2.26"),
+        ("sha256", "2.16.840.1.101.3.4.2.1"),
+        ("sha384", "2.16.840.1.101.3.4.2.2"),
+        ("sha512", "2.16.840.1.101.3.4.2.3"),
+    )
+}
+_NONCE_OID = encode_oid("1.3.6.1.5.5.7.48.1.2")
+
+
 @dataclass(frozen=True, slots=True)
 class CertId:
     """An OCSP CertID: hash algorithm name, issuer name/key hashes and serial number."""
@@ -59,25 +72,32 @@ class CertId:
     serial_number: int
 
 
-_KEY_HASHES: dict[tuple[x509.Certificate, str], bytes] = {}
+_MEMO_LIMIT = 1024
+# id(certificate) -> (certificate, value): a bulk check passes the same issuer object
+# for every certificate, so the identity test hits without hashing the DER (a
+# certificate's hash() digests its whole encoding); holding the certificate keeps its
+# id from being reused while the entry lives
+_KEY_HASHES: dict[tuple[int, str], tuple[x509.Certificate, bytes]] = {}
+_ISSUER_HASHES: dict[int, tuple[x509.Certificate, dict[str, tuple[bytes, bytes]]]] = {}
 
 
 def issuer_key_hash(issuer: x509.Certificate, hash_name: str = "sha1") -> bytes:
     """Hash of the issuer's subjectPublicKey BIT STRING value (RFC 6960 CertID).
 
-    Memoised per certificate (certificates compare and hash by their DER), because a
-    bulk check hashes the same issuer and responder keys for every certificate.
+    Memoised per certificate object, because a bulk check hashes the same issuer and
+    responder keys for every certificate.
     """
-    key = (issuer, hash_name)
-    digest = _KEY_HASHES.get(key)
-    if digest is None:
-        spki = issuer.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        digest = hashlib.new(hash_name, spki_key_bits(spki)).digest()
-        if len(_KEY_HASHES) > 1024:
-            _KEY_HASHES.clear()
-        _KEY_HASHES[key] = digest
+    key = (id(issuer), hash_name)
+    entry = _KEY_HASHES.get(key)
+    if entry is not None and entry[0] is issuer:
+        return entry[1]
+    spki = issuer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashlib.new(hash_name, spki_key_bits(spki)).digest()
+    if len(_KEY_HASHES) > _MEMO_LIMIT:
+        _KEY_HASHES.clear()
+    _KEY_HASHES[key] = (issuer, digest)
     return digest
 
 
@@ -85,8 +105,8 @@ def cert_id(cert: x509.Certificate, issuer: x509.Certificate, hash_name: str = "
     """The CertID of *cert* issued by *issuer* with the given hash (sha1 or sha256...)."""
     if hash_name not in _HASHES:
         raise ValueError(f"unsupported CertID hash {hash_name!r}")
-    name_hash = hashlib.new(hash_name, issuer.subject.public_bytes()).digest()
-    return CertId(hash_name, name_hash, issuer_key_hash(issuer, hash_name), cert.serial_number)
+    name_hash, key_hash = _issuer_hashes(issuer)[hash_name]
+    return CertId(hash_name, name_hash, key_hash, cert.serial_number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +131,28 @@ def build_request(
     With ``with_nonce`` (default) a 16-byte random nonce is added unless *nonce* is
     given. The default CertID hash is SHA-1, which every responder understands.
     """
-    algorithm = hash_algorithm if hash_algorithm is not None else hashes.SHA1()  # noqa: S303 - RFC 5019 CertID
-    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm)
+    name = hash_algorithm.name if hash_algorithm is not None else "sha1"
+    if name not in _HASHES:
+        raise ValueError(f"unsupported CertID hash {name!r}")
+    cid = cert_id(cert, issuer, name)
+    cert_id_der = encode_tlv(
+        0x30,
+        _HASH_ALG_IDS[name]
+        + encode_tlv(0x04, cid.issuer_name_hash)
+        + encode_tlv(0x04, cid.issuer_key_hash)
+        + encode_integer(cid.serial_number),
+    )
+    # TBSRequest ::= SEQUENCE { requestList SEQUENCE OF Request { reqCert CertID },
+    #                           requestExtensions [2] EXPLICIT Extensions OPTIONAL }
+    body = encode_tlv(0x30, encode_tlv(0x30, cert_id_der))
     if with_nonce:
         nonce = nonce if nonce is not None else os.urandom(16)
-        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+        extension = encode_tlv(0x30, _NONCE_OID + encode_tlv(0x04, encode_tlv(0x04, nonce)))
+        body += encode_tlv(0xA2, encode_tlv(0x30, extension))
     else:
         nonce = None
-    der = builder.build().public_bytes(serialization.Encoding.DER)
-    return OcspRequestData(der, cert_id(cert, issuer, algorithm.name), nonce)
+    der = encode_tlv(0x30, encode_tlv(0x30, body))  # OCSPRequest { TBSRequest }
+    return OcspRequestData(der, cid, nonce)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +172,9 @@ class OcspResult:
         return self.cert_status.status
 
 
+_ECDSA: dict[str, ec.ECDSA] = {}
+
+
 def _verify_signature(
     public_key: object,
     signature: bytes,
@@ -154,7 +190,10 @@ def _verify_signature(
     if isinstance(public_key, rsa.RSAPublicKey):
         public_key.verify(signature, data, padding.PKCS1v15(), hash_algorithm)
     elif isinstance(public_key, ec.EllipticCurvePublicKey):
-        public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
+        ecdsa = _ECDSA.get(hash_algorithm.name)
+        if ecdsa is None:
+            ecdsa = _ECDSA.setdefault(hash_algorithm.name, ec.ECDSA(hash_algorithm))
+        public_key.verify(signature, data, ecdsa)
     else:
         raise UnsupportedAlgorithm("unsupported responder key type")
 
@@ -203,41 +242,98 @@ def _check_issued_by(candidate: x509.Certificate, issuer: x509.Certificate) -> N
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Delegate:
+    """A delegated responder certificate already checked against one issuer."""
+
+    issuer: x509.Certificate
+    cert: x509.Certificate
+    key_sha1: bytes
+    public_key: object
+    not_before: datetime
+    not_after: datetime
+
+
+# DER of a delegated responder certificate -> what was checked about it; a bulk check
+# sees the same delegate in every response (its issuance, EKU and key are checked
+# once; its validity period at every use)
+_DELEGATES: dict[bytes, _Delegate] = {}
+
+
 def _authorized_responder(
     response: ocsp.OCSPResponse, issuer: x509.Certificate, at: datetime, skew: timedelta
-) -> x509.Certificate:
-    """Find the certificate that must have signed *response* and check it may."""
+) -> tuple[x509.Certificate, object]:
+    """Find the certificate that must have signed *response*, check it may, and return
+    it with its public key."""
     if _is_responder(response, issuer):
-        return issuer
+        return issuer, _public_key(issuer)
     for candidate in response.certificates:
-        if not _is_responder(response, candidate):
-            continue
-        if candidate.issuer != issuer.subject:
-            raise RevocationResponseError(
-                "OCSP responder is not authorized: its certificate was not issued by the "
-                "certificate's issuer"
-            )
-        _check_issued_by(candidate, issuer)
-        try:
-            eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
-            eku = None
-        if eku is None or ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
-            raise RevocationResponseError(
-                "OCSP responder is not authorized: its certificate lacks id-kp-OCSPSigning"
-            )
-        if not (
-            candidate.not_valid_before_utc - skew <= at <= candidate.not_valid_after_utc + skew
+        der = candidate.public_bytes(serialization.Encoding.DER)
+        delegate = _DELEGATES.get(der)
+        if delegate is None or delegate.issuer is not issuer:
+            if not _is_responder(response, candidate):
+                continue
+            delegate = _check_delegate(candidate, issuer)
+            if len(_DELEGATES) > _MEMO_LIMIT:
+                _DELEGATES.clear()
+            _DELEGATES[der] = delegate
+        elif not (
+            response.responder_key_hash == delegate.key_sha1
+            if response.responder_key_hash is not None
+            else response.responder_name == delegate.cert.subject
         ):
+            continue
+        if not (delegate.not_before - skew <= at <= delegate.not_after + skew):
             raise RevocationResponseError(
                 "OCSP responder is not authorized: its certificate is not valid at the "
                 "time of the check"
             )
-        return candidate
+        return delegate.cert, delegate.public_key
     raise RevocationResponseError(
         "OCSP response is signed by an unauthorized key: neither the issuing CA nor a "
         "delegated responder certificate included in the response"
     )
+
+
+def _check_delegate(candidate: x509.Certificate, issuer: x509.Certificate) -> _Delegate:
+    """Check that *candidate* is a responder certificate delegated by *issuer*."""
+    if candidate.issuer != issuer.subject:
+        raise RevocationResponseError(
+            "OCSP responder is not authorized: its certificate was not issued by the "
+            "certificate's issuer"
+        )
+    _check_issued_by(candidate, issuer)
+    try:
+        eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        eku = None
+    if eku is None or ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
+        raise RevocationResponseError(
+            "OCSP responder is not authorized: its certificate lacks id-kp-OCSPSigning"
+        )
+    return _Delegate(
+        issuer,
+        candidate,
+        issuer_key_hash(candidate, "sha1"),
+        candidate.public_key(),
+        candidate.not_valid_before_utc,
+        candidate.not_valid_after_utc,
+    )
+
+
+_PUBLIC_KEYS: dict[int, tuple[x509.Certificate, object]] = {}
+
+
+def _public_key(cert: x509.Certificate) -> object:
+    """``cert.public_key()``, memoised per certificate object (it is re-parsed per call)."""
+    entry = _PUBLIC_KEYS.get(id(cert))
+    if entry is not None and entry[0] is cert:
+        return entry[1]
+    key: object = cert.public_key()
+    if len(_PUBLIC_KEYS) > _MEMO_LIMIT:
+        _PUBLIC_KEYS.clear()
+    _PUBLIC_KEYS[id(cert)] = (cert, key)
+    return key
 
 
 def _nonce_of(response: ocsp.OCSPResponse) -> bytes | None:
@@ -274,8 +370,8 @@ def _parse_and_authenticate(
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise RevocationResponseError(f"OCSP response is malformed: {exc}") from None
 
-    responder = _authorized_responder(response, issuer, now, clock_skew)
-    if not _signature_ok(responder.public_key(), signature, tbs, sig_hash):
+    responder, responder_key = _authorized_responder(response, issuer, now, clock_skew)
+    if not _signature_ok(responder_key, signature, tbs, sig_hash):
         raise RevocationResponseError("OCSP response signature does not verify")
 
     if nonce_policy is not NoncePolicy.OFF:
@@ -349,11 +445,19 @@ def _single_result(
 
 
 def _issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
+    """``{hash name: (issuerNameHash, issuerKeyHash)}`` (memoised per issuer object)."""
+    entry = _ISSUER_HASHES.get(id(issuer))
+    if entry is not None and entry[0] is issuer:
+        return entry[1]
     name_der = issuer.subject.public_bytes()
-    return {
+    value = {
         name: (hashlib.new(name, name_der).digest(), issuer_key_hash(issuer, name))
         for name in _HASHES
     }
+    if len(_ISSUER_HASHES) > _MEMO_LIMIT:
+        _ISSUER_HASHES.clear()
+    _ISSUER_HASHES[id(issuer)] = (issuer, value)
+    return value
 
 
 def verify_response(
