@@ -191,15 +191,23 @@ async def raw_load(
 
 
 def _wrk_script(bodies: list[bytes], path: str) -> str:
-    """A wrk Lua script POSTing *bodies* in turn (decimal escapes: binary-safe)."""
+    """A wrk Lua script POSTing *bodies* in turn (decimal escapes: binary-safe). The
+    requests are formatted once, in ``init``: formatting one per request costs wrk
+    more CPU than the faster server spends answering it."""
     items = ",\n".join('"' + "".join(f"\\{b:03d}" for b in body) + '"' for body in bodies)
     return (
         f"local bodies = {{\n{items}\n}}\n"
+        "local requests = {}\n"
         "local n = 0\n"
-        'local headers = {["Content-Type"] = "application/ocsp-request"}\n'
+        "init = function(args)\n"
+        '  local headers = {["Content-Type"] = "application/ocsp-request"}\n'
+        "  for i, body in ipairs(bodies) do\n"
+        f'    requests[i] = wrk.format("POST", "{path}", headers, body)\n'
+        "  end\n"
+        "end\n"
         "request = function()\n"
         "  n = n + 1\n"
-        f'  return wrk.format("POST", "{path}", headers, bodies[(n % #bodies) + 1])\n'
+        "  return requests[(n % #requests) + 1]\n"
         "end\n"
     )
 
