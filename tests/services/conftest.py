@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qcertlib.services import create_app, load_directory
@@ -12,12 +16,81 @@ from tests.revocation.pki import GeneratedPki, make_pki
 from tests.revocation.servers import free_port, running_app
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[GeneratedPki, str]]:
-    """Our app serving an openssl-style PKI directory on 127.0.0.1; leaf 1 revoked."""
+@pytest.fixture(params=["uvicorn", "granian"])
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[GeneratedPki, str]]:
+    """Our app serving an openssl-style PKI directory on 127.0.0.1; leaf 1 revoked.
+
+    ``uvicorn``: the ASGI app in a thread of this process; ``granian``: ``qcert serve
+    --server granian`` (the RSGI face) as a real process.
+    """
     port = free_port()
     pki = make_pki(tmp_path / "pki", base_url=f"http://127.0.0.1:{port}", leaves=3)
     pki.revoke(1)
-    app = create_app(load_directory(pki.directory))
-    with running_app(app, port) as url:
+    if request.param == "uvicorn":
+        app = create_app(load_directory(pki.directory))
+        with running_app(app, port) as url:
+            yield pki, url
+        return
+    with serve_process(pki.directory, port, "--server", "granian") as (url, _log):
         yield pki, url
+
+
+@pytest.fixture
+def served_in_process(tmp_path: Path) -> Iterator[tuple[GeneratedPki, str]]:
+    """The ASGI app in a thread of this process (for caplog); leaf 1 revoked."""
+    port = free_port()
+    pki = make_pki(tmp_path / "pki", base_url=f"http://127.0.0.1:{port}", leaves=3)
+    pki.revoke(1)
+    with running_app(create_app(load_directory(pki.directory)), port) as url:
+        yield pki, url
+
+
+class serve_process:
+    """``qcert serve DIRECTORY --port PORT *extra`` as a real process, stopped with
+    SIGTERM on exit; yields ``(url, log file)`` (its stderr). ``returncode`` is set
+    after the exit."""
+
+    def __init__(self, directory: Path, port: int, *extra: str) -> None:
+        self.argv = [
+            sys.executable,
+            "-m",
+            "qcertlib",
+            "serve",
+            str(directory),
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+            *extra,
+        ]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = directory.parent / f"serve-{port}.log"
+        self.returncode: int | None = None
+
+    def __enter__(self) -> tuple[str, Path]:
+        self._stderr = self.log.open("wb")
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                self._stderr.close()
+                raise RuntimeError(f"qcert serve exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self.url, self.log
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.__exit__()
+                raise RuntimeError("qcert serve did not come up")
+            time.sleep(0.1)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.returncode = self.proc.wait(timeout=15)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+            self._stderr.close()

@@ -3,6 +3,7 @@ plus serving a qcertlib PKI directory (registry-backed statuses)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import subprocess
@@ -266,3 +267,35 @@ def test_encrypted_pki_needs_its_passphrase(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "passphrase" in result.output
+
+
+def test_qcert_serve_granian_process_graceful_stop_and_access_log(tmp_path: Path) -> None:
+    """``qcert serve --server granian --workers 2``: both workers answer, a revocation
+    written by another process shows in the next response of each, the access log
+    (stderr) has no request bodies, SIGTERM stops it cleanly."""
+    from urllib.parse import quote
+
+    from qcertlib.revocation.ocsp import build_request, verify_response
+    from tests.services.conftest import serve_process
+
+    port = free_port()
+    pki = make_pki(tmp_path / "pki", base_url=f"http://127.0.0.1:{port}", leaves=3)
+    server = serve_process(pki.directory, port, "--server", "granian", "--workers", "2")
+    policy = RevocationPolicy(use_crl=False, nonce=NoncePolicy.REQUIRED)
+    request = build_request(pki.leaves[0], pki.ca, with_nonce=False)
+    with server as (url, log):
+        assert check(pki.leaves[2], pki.ca, policy).status is Status.GOOD
+        pki.revoke(2)
+        for _ in range(8):  # several connections: both workers see the change
+            assert check(pki.leaves[2], pki.ca, policy).status is Status.REVOKED
+        encoded = quote(base64.b64encode(request.der).decode(), safe="")
+        answer = httpx.get(f"{url}/ocsp/{encoded}", timeout=10)
+        assert verify_response(answer.content, pki.leaves[0], pki.ca).status is Status.GOOD
+        assert httpx.get(f"{url}/ca.crt", timeout=10).content == pki.ca.public_bytes(
+            serialization.Encoding.DER
+        )
+    assert server.returncode == 0  # granian's graceful stop (its own log goes to stdout)
+    text = log.read_text()
+    assert '"POST /ocsp" 200' in text
+    assert '"GET /ocsp/…" 200' in text
+    assert encoded[:16] not in text

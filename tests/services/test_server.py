@@ -160,8 +160,10 @@ def test_revocation_is_visible_in_the_next_http_response(served: Served) -> None
     assert crl_status.source is Source.CRL
 
 
-def test_access_log_has_no_request_bodies(served: Served, caplog: pytest.LogCaptureFixture) -> None:
-    pki, url = served
+def test_access_log_has_no_request_bodies(
+    served_in_process: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    pki, url = served_in_process
     request = build_request(pki.leaves[0], pki.ca, with_nonce=False)
     encoded = quote(base64.b64encode(request.der).decode(), safe="")
     with caplog.at_level(logging.INFO, logger="qcertlib.services.access"):

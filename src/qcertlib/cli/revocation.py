@@ -189,6 +189,14 @@ def _keys_encrypted(directory: Path) -> bool:
     show_default=True,
     help="Worker processes sharing the socket (use the machine's cores).",
 )
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["uvicorn", "granian"]),
+    default="uvicorn",
+    show_default=True,
+    help="HTTP server: uvicorn (ASGI) or granian (RSGI; higher OCSP throughput).",
+)
 def serve(
     directory: Path,
     host: str,
@@ -196,6 +204,7 @@ def serve(
     passphrase_file: Path | None,
     log_level: str,
     workers: int,
+    server_name: str,
 ) -> None:
     """Serve the PKI in DIRECTORY: OCSP (POST and GET), the CRL, CA certificates, /health.
 
@@ -223,6 +232,7 @@ def serve(
             passphrase=passphrase,
             log_level=log_level,
             workers=workers,
+            server=server_name,
         )
     except QcertError as exc:
         click.echo(f"error: {exc}", err=True)

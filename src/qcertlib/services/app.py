@@ -10,6 +10,13 @@ server with graceful shutdown on SIGINT/SIGTERM, keep-alive, backlog and
 concurrency limits. A WSGI host can mount it through an ASGI-to-WSGI bridge
 (e.g. ``a2wsgi``).
 
+The same app object also speaks RSGI, the interface of granian (a production-grade
+HTTP server written in Rust on hyper): ``qcert serve --server granian``. There the
+OCSP path gets the request body in one call and hands back the answer in one call,
+with no per-request ASGI message dictionaries; measured on 2 cores with wrk, about
+1.6x uvicorn's requests per second per worker. Other routes reach the Starlette app
+through a small buffered RSGI-to-ASGI bridge.
+
 Routes (relative to where the app is mounted; the default layout matches the URLs
 :class:`~qcertlib.issuance.ca.CertificateAuthority` writes into certificates)::
 
@@ -82,6 +89,7 @@ class ServiceConfig:
 
 
 _OCSP_TYPE = b"application/ocsp-response"
+_PLAIN_TYPE = b"text/plain; charset=utf-8"
 
 
 class _App:
@@ -102,6 +110,52 @@ class _App:
                 return answer
         return answer
 
+    # -- routing shared by the ASGI and RSGI faces ------------------------------------
+
+    def _ocsp_route(self, method: str, path: str) -> str | None:
+        """``"post"``, ``"get"``, ``"method"`` (405) on the OCSP paths, else ``None``."""
+        if path == self.ocsp_path or path == self.ocsp_path + "/":
+            return "post" if method == "POST" else "method"
+        if method == "GET" and path.startswith(self.ocsp_path + "/"):
+            return "get"
+        return None
+
+    def _ocsp_answer(self, route: str, path: str, body: bytes | None) -> tuple[int, bytes, bytes]:
+        """``(status, body, content type)`` of an OCSP route (*body*: None when too large)."""
+        if route == "method":
+            return 405, b"use POST or GET /ocsp/{base64}\n", _PLAIN_TYPE
+        if route == "post":
+            if body is None:
+                return 413, b"request too large\n", _PLAIN_TYPE
+            return 200, self.ocsp(body), _OCSP_TYPE
+        encoded = unquote(path[len(self.ocsp_path) + 1 :])
+        if len(encoded) > self.config.max_request_size:
+            return 414, b"request too large\n", _PLAIN_TYPE
+        try:
+            request = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            request = b""
+        return 200, self.ocsp(request), _OCSP_TYPE
+
+    def _log(
+        self, client: str, method: str, path: str, status: int, size: int, started: float
+    ) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        if path.startswith(self.ocsp_path + "/"):
+            path = self.ocsp_path + "/…"  # never log a request (an OCSP GET carries it)
+        access_log.info(
+            '%s "%s %s" %d %d %.1fms',
+            client,
+            method,
+            path,
+            status,
+            size,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    # -- ASGI ----------------------------------------------------------------------------
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.fallback(scope, receive, send)
@@ -114,39 +168,114 @@ class _App:
         method: str = scope["method"]
         status, size = 500, 0
         try:
-            if path == self.ocsp_path or path == self.ocsp_path + "/":
-                if method == "POST":
-                    body = await self._body(scope, receive)
-                    if body is None:
-                        status, size = await _plain(send, 413, b"request too large\n")
-                    else:
-                        status, size = await _respond(send, 200, self.ocsp(body), _OCSP_TYPE)
-                else:
-                    status, size = await _plain(send, 405, b"use POST or GET /ocsp/{base64}\n")
-            elif path.startswith(self.ocsp_path + "/") and method == "GET":
-                encoded = unquote(path[len(self.ocsp_path) + 1 :])
-                if len(encoded) > self.config.max_request_size:
-                    status, size = await _plain(send, 414, b"request too large\n")
-                else:
-                    try:
-                        request = base64.b64decode(encoded, validate=True)
-                    except (binascii.Error, ValueError):
-                        request = b""
-                    status, size = await _respond(send, 200, self.ocsp(request), _OCSP_TYPE)
-                path = self.ocsp_path + "/…"
-            else:
+            route = self._ocsp_route(method, path)
+            if route is None:
                 status, size = await self._fallback(scope, receive, send)
+            else:
+                body = await self._body(scope, receive) if route == "post" else b""
+                status, payload, content_type = self._ocsp_answer(route, path, body)
+                status, size = await _respond(send, status, payload, content_type)
         finally:
             client = scope.get("client") or ("-", 0)
-            access_log.info(
-                '%s "%s %s" %d %d %.1fms',
-                client[0],
-                method,
-                path,
-                status,
-                size,
-                (time.perf_counter() - started) * 1000,
-            )
+            self._log(client[0], method, path, status, size, started)
+
+    # -- RSGI (granian) ------------------------------------------------------------------
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        """The RSGI face, for ``qcert serve --server granian``: OCSP natively (no ASGI
+        message dictionaries on the hot path), every other route through the same
+        Starlette fallback as the ASGI face, bridged."""
+        started = time.perf_counter()
+        path: str = scope.path
+        method: str = scope.method
+        status, size = 500, 0
+        try:
+            route = self._ocsp_route(method, path)
+            if route is None:
+                status, size = await self._rsgi_fallback(scope, protocol)
+            else:
+                body = await self._rsgi_body(scope, protocol) if route == "post" else b""
+                status, payload, content_type = self._ocsp_answer(route, path, body)
+                protocol.response_bytes(status, _rsgi_headers(content_type), payload)
+                size = len(payload)
+        finally:
+            self._log(scope.client.rpartition(":")[0], method, path, status, size, started)
+
+    async def _rsgi_body(self, scope: Any, protocol: Any) -> bytes | None:
+        """The request body, or ``None`` past ``max_request_size`` (declared or sent)."""
+        limit = self.config.max_request_size
+        declared = scope.headers.get("content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1
+            if length > limit:
+                return None
+            if length >= 0:
+                body: bytes = await protocol()
+                return body if len(body) <= limit else None
+        chunks = []
+        total = 0
+        async for chunk in protocol:
+            total += len(chunk)
+            if total > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _rsgi_fallback(self, scope: Any, protocol: Any) -> tuple[int, int]:
+        """Serve a non-OCSP route with the ASGI fallback app (small, buffered bodies)."""
+        body = await self._rsgi_body(scope, protocol)
+        if body is None:
+            protocol.response_bytes(413, _rsgi_headers(_PLAIN_TYPE), b"request too large\n")
+            return 413, 18
+        client_host, _, client_port = scope.client.rpartition(":")
+        server_host, _, server_port = scope.server.rpartition(":")
+        asgi_scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": scope.http_version,
+            "method": scope.method,
+            "scheme": scope.scheme,
+            "path": scope.path,
+            "raw_path": scope.path.encode("utf-8"),
+            "query_string": scope.query_string.encode("latin-1"),
+            "root_path": "",
+            "headers": [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in scope.headers.items()
+            ],
+            "client": (client_host, int(client_port) if client_port.isdigit() else 0),
+            "server": (server_host, int(server_port) if server_port.isdigit() else 0),
+            "state": {},
+        }
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        answer: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = int(message["status"])
+                answer["headers"] = [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in message.get("headers", ())
+                    if name.lower() != b"content-length"  # the server frames the body
+                ]
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+
+        await self.fallback(asgi_scope, receive, send)
+        payload = b"".join(answer["body"])
+        protocol.response_bytes(answer["status"], answer["headers"], payload)
+        return answer["status"], len(payload)
 
     async def _fallback(self, scope: Scope, receive: Receive, send: Send) -> tuple[int, int]:
         seen = {"status": 500, "size": 0}
@@ -227,8 +356,18 @@ async def _respond(send: Send, status: int, body: bytes, content_type: bytes) ->
     return status, len(body)
 
 
+_RSGI_HEADERS = {
+    content_type: [("content-type", content_type.decode()), ("cache-control", "no-store")]
+    for content_type in (_OCSP_TYPE, _PLAIN_TYPE)
+}
+
+
+def _rsgi_headers(content_type: bytes) -> list[tuple[str, str]]:
+    return _RSGI_HEADERS[content_type]
+
+
 async def _plain(send: Send, status: int, body: bytes) -> tuple[int, int]:
-    return await _respond(send, status, body, b"text/plain; charset=utf-8")
+    return await _respond(send, status, body, _PLAIN_TYPE)
 
 
 def create_app(config: ServiceConfig) -> Any:
