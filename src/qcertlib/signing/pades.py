@@ -25,6 +25,7 @@ Needs the ``pdf`` extra (pyHanko).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Callable, Sequence
@@ -102,33 +103,68 @@ def _make_signer(
     algorithm: DigestAlgorithm,
 ) -> Any:
     """A pyHanko ``Signer`` that never touches a key: it returns a given signature."""
-    from pyhanko.sign.signers.pdf_cms import Signer
+    signing_cert, registry = _signer_certificates(cert, chain)
+    # RSA-PSS: declare exactly what the backends do (MGF1 with the same hash, salt as
+    # long as the digest); pyHanko's default salt differs
+    mechanism_id = (
+        _cms.signature_algorithm_id(mechanism, algorithm)
+        if mechanism is SignatureMechanism.RSA_PSS
+        else None
+    )
+    return _fixed_signer_class()(signing_cert, registry, mechanism_id, signature)
+
+
+# DERs of (certificate, *chain) -> (asn1crypto certificate, pyHanko certificate store):
+# building the store normalises every name of the chain (about 2 ms a document when a
+# batch rebuilt it per PDF); the store only ever gains certificates, so sharing it
+# between documents of the same signer is safe
+_SIGNER_CERTS: dict[tuple[bytes, ...], tuple[Any, Any]] = {}
+
+
+def _signer_certificates(
+    cert: x509.Certificate, chain: Sequence[x509.Certificate]
+) -> tuple[Any, Any]:
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    store_cls: Any = SimpleCertificateStore  # from_certs is untyped
+    der = serialization.Encoding.DER
+    key = (cert.public_bytes(der), *(c.public_bytes(der) for c in chain))
+    entry = _SIGNER_CERTS.get(key)
+    if entry is None:
+        store_cls: Any = SimpleCertificateStore  # from_certs is untyped
+        entry = (
+            _cms.asn1_cert(cert),
+            store_cls.from_certs([_cms.asn1_cert(c) for c in chain]),
+        )
+        if len(_SIGNER_CERTS) >= 16:
+            _SIGNER_CERTS.clear()
+        _SIGNER_CERTS[key] = entry
+    return entry
+
+
+@functools.cache
+def _fixed_signer_class() -> Any:
+    """The pyHanko ``Signer`` subclass behind :func:`_make_signer` (defined once)."""
+    from pyhanko.sign.signers.pdf_cms import Signer
 
     class _FixedSigner(Signer):
-        def __init__(self) -> None:
+        def __init__(
+            self, signing_cert: Any, registry: Any, mechanism_id: Any, signature: bytes | None
+        ) -> None:
             super().__init__(
-                signing_cert=_cms.asn1_cert(cert),
-                cert_registry=store_cls.from_certs([_cms.asn1_cert(c) for c in chain]),
-                # RSA-PSS: declare exactly what the backends do (MGF1 with the same
-                # hash, salt as long as the digest); pyHanko's default salt differs
-                signature_mechanism=(
-                    _cms.signature_algorithm_id(mechanism, algorithm)
-                    if mechanism is SignatureMechanism.RSA_PSS
-                    else None
-                ),
+                signing_cert=signing_cert,
+                cert_registry=registry,
+                signature_mechanism=mechanism_id,
             )
+            self._qcert_signature = signature
 
         async def async_sign_raw(
             self, data: bytes, digest_algorithm: str, dry_run: bool = False
         ) -> bytes:
-            if signature is None:  # pragma: no cover - prepare never signs
+            if self._qcert_signature is None:  # pragma: no cover - prepare never signs
                 raise SigningError("internal error: no signature value available yet")
-            return signature
+            return self._qcert_signature
 
-    return _FixedSigner()
+    return _FixedSigner
 
 
 def _make_ts_adapter(source: TimestampSource) -> Any:
