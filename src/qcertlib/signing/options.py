@@ -7,6 +7,7 @@ pickled and handed to worker processes by the batch core.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,9 +83,7 @@ class DigestAlgorithm(enum.Enum):
 
     def digest(self, data: bytes) -> bytes:
         """Hash ``data`` with this algorithm."""
-        h = hashes.Hash(self.hash)
-        h.update(data)
-        return h.finalize()
+        return hashlib.new(self.value, data).digest()
 
     @classmethod
     def from_oid(cls, oid: x509.ObjectIdentifier | str) -> DigestAlgorithm:
