@@ -51,6 +51,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from qcertlib._compat import ignore_dsa_deprecation
 from qcertlib.batch import BatchJob, BatchSigner
 from qcertlib.issuance import KeySpec
 from qcertlib.signing.backends import SoftwareKeyBackend
@@ -58,6 +59,7 @@ from qcertlib.signing.options import SignatureLevel, SignatureOptions
 from qcertlib.testing import TestPKI
 
 ROWS: list[tuple[str, str, str]] = []
+ignore_dsa_deprecation()  # pyHanko and signxml touch cryptography's deprecated DSA names
 
 
 def _mod(name: str) -> Any:
@@ -379,12 +381,25 @@ def section_xades(env: Env, n: int, raw: float) -> None:
     ours = best(
         lambda i: run_batch(env, inputs, env.work / f"xades-out{i}", "xades", workers=env.cores)
     )
+    native = best(
+        lambda i: run_batch(
+            env,
+            inputs,
+            env.work / f"xades-n{i}",
+            "xades",
+            executor="threads",
+            workers=env.cores,
+            sign_threads=env.cores,
+        )
+    )
     sx = best(lambda i: signxml_loop(env, inputs, env.work / f"xades-signxml{i}"))
     row("qcertlib BatchSigner (processes), first run: pool start", rate(n, cold))
     row("qcertlib BatchSigner (processes), warm pool", rate(n, ours))
+    row(f"qcertlib BatchSigner (threads, sign_threads={env.cores})", rate(n, native))
     row("signxml XAdESSigner loop (key loaded once)", rate(n, sx))
-    row("qcertlib / raw openssl rate", f"{n / ours / raw:.0%}", "goal >= 60 %")
-    row("qcertlib / signxml loop", f"{sx / ours:.1f}x")
+    fastest = min(ours, native)
+    row("qcertlib / raw openssl rate", f"{n / fastest / raw:.0%}", "goal >= 60 %")
+    row("qcertlib / signxml loop", f"{sx / fastest:.1f}x")
 
 
 def _free_port() -> int:
