@@ -21,7 +21,7 @@ and drops the cache, so a revocation is visible in the very next response.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeAlias, runtime_checkable
@@ -249,6 +249,21 @@ def _signature_algorithm(key: ResponderKey) -> tuple[bytes, hashes.HashAlgorithm
     raise TypeError("unsupported responder key type")
 
 
+def _signing_function(
+    key: ResponderKey, sig_hash: hashes.HashAlgorithm | None
+) -> Callable[[bytes], bytes]:
+    """``tbs -> signature`` for the responder key (padding/ECDSA objects made once)."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        assert sig_hash is not None
+        pkcs1 = padding.PKCS1v15()
+        return lambda tbs: key.sign(tbs, pkcs1, sig_hash)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        assert sig_hash is not None
+        ecdsa = ec.ECDSA(sig_hash)
+        return lambda tbs: key.sign(tbs, ecdsa)
+    return key.sign
+
+
 class OcspResponder:
     """Answers OCSP requests for the certificates of one issuing CA.
 
@@ -308,12 +323,24 @@ class OcspResponder:
         }
         self._generation: Hashable = object()
         self._responses: dict[bytes, tuple[datetime, bytes]] = {}
+        self._sign_tbs = _signing_function(signer_key, self._sig_hash)
+        # (second, producedAt GeneralizedTime, thisUpdate + [0] nextUpdate): every
+        # response produced within one second shares them (strftime is not free)
+        self._times: tuple[datetime, bytes, bytes] | None = None
 
     def _check_generation(self) -> None:
         generation = self.source.generation()
         if generation != self._generation:
             self._generation = generation
             self._responses.clear()
+
+    def _time_parts(self, at: datetime) -> tuple[bytes, bytes]:
+        times = self._times
+        if times is None or times[0] != at:
+            now = _gtime(at)
+            times = (at, now, now + encode_tlv(0xA0, _gtime(at + self._validity)))
+            self._times = times
+        return times[1], times[2]
 
     def _single(self, cert_id_der: bytes, status: CertStatus, this_update: datetime) -> bytes:
         if status.status is Status.GOOD:
@@ -327,8 +354,7 @@ class OcspResponder:
             state = encode_tlv(0xA1, info)
         else:
             state = b"\x82\x00"
-        next_update = encode_tlv(0xA0, _gtime(this_update + self._validity))
-        return encode_tlv(0x30, cert_id_der + state + _gtime(this_update) + next_update)
+        return encode_tlv(0x30, cert_id_der + state + self._time_parts(this_update)[1])
 
     def _sign(self, singles: list[bytes], nonce_value: bytes | None, at: datetime) -> bytes:
         extensions = b""
@@ -337,17 +363,12 @@ class OcspResponder:
             extensions = encode_tlv(0xA1, encode_tlv(0x30, ext))
         tbs = encode_tlv(
             0x30,
-            self._responder_id + _gtime(at) + encode_tlv(0x30, b"".join(singles)) + extensions,
+            self._responder_id
+            + self._time_parts(at)[0]
+            + encode_tlv(0x30, b"".join(singles))
+            + extensions,
         )
-        key = self._key
-        if isinstance(key, rsa.RSAPrivateKey):
-            assert self._sig_hash is not None
-            signature = key.sign(tbs, padding.PKCS1v15(), self._sig_hash)
-        elif isinstance(key, ec.EllipticCurvePrivateKey):
-            assert self._sig_hash is not None
-            signature = key.sign(tbs, ec.ECDSA(self._sig_hash))
-        else:
-            signature = key.sign(tbs)
+        signature = self._sign_tbs(tbs)
         basic = encode_tlv(
             0x30, tbs + self._alg_id + encode_tlv(0x03, b"\x00" + signature) + self._certs
         )
