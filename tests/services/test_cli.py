@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -299,3 +300,19 @@ def test_qcert_serve_granian_process_graceful_stop_and_access_log(tmp_path: Path
     assert '"POST /ocsp" 200' in text
     assert '"GET /ocsp/…" 200' in text
     assert encoded[:16] not in text
+
+
+def test_serve_refuses_an_unknown_server_and_explains_a_missing_granian(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qcertlib.errors import QcertError
+    from qcertlib.services.config import serve
+
+    pki = make_pki(tmp_path / "pki", leaves=1)
+    with pytest.raises(ValueError, match="server must be one of"):
+        serve(pki.directory, server="gunicorn")
+    monkeypatch.setitem(sys.modules, "granian", None)  # import granian -> ImportError
+    for name in ("QCERT_SERVE_DIR", "QCERT_LOG_LEVEL"):  # serve() exports them: restore
+        monkeypatch.setenv(name, "")
+    with pytest.raises(QcertError, match=r"pip install 'qcertlib\[server\]'"):
+        serve(pki.directory, port=free_port(), server="granian")

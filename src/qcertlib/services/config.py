@@ -279,9 +279,14 @@ def serve(
 
 def _serve_granian(host: str, port: int, log_level: str, workers: int) -> None:
     """Run granian (RSGI, HTTP/1.1, no websockets) over :func:`app_from_environment`."""
-    from granian import Granian
-    from granian.constants import HTTPModes, Interfaces
-    from granian.log import LogLevels
+    try:
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces
+        from granian.log import LogLevels
+    except ImportError:
+        raise QcertError(
+            "qcert serve --server granian needs granian: pip install 'qcertlib[server]'"
+        ) from None
 
     Granian(
         "qcertlib.services.config:app_from_environment",
