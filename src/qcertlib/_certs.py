@@ -8,7 +8,7 @@ from cryptography import x509
 
 from qcertlib.errors import DecodingError
 
-__all__ = ["load_certificate", "load_certificates"]
+__all__ = ["load_certificate", "load_certificates", "public_key"]
 
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
@@ -52,3 +52,22 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
 def load_certificate(data: bytes) -> x509.Certificate:
     """Load exactly the first certificate of *data* (PEM or DER)."""
     return load_certificates(data)[0]
+
+
+# id(certificate) -> (certificate, its public key): x509.Certificate.public_key()
+# re-parses the key on every call (~18 us), and batch and bulk revocation checks ask
+# the same certificate object for it thousands of times; holding the certificate keeps
+# its id from being reused while the entry lives
+_PUBLIC_KEYS: dict[int, tuple[x509.Certificate, object]] = {}
+
+
+def public_key(cert: x509.Certificate) -> object:
+    """``cert.public_key()``, memoised per certificate object (bounded)."""
+    entry = _PUBLIC_KEYS.get(id(cert))
+    if entry is not None and entry[0] is cert:
+        return entry[1]
+    key: object = cert.public_key()
+    if len(_PUBLIC_KEYS) > 1024:
+        _PUBLIC_KEYS.clear()
+    _PUBLIC_KEYS[id(cert)] = (cert, key)
+    return key

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from qcertlib._certs import public_key
 from qcertlib._der import encode_integer, encode_oid, encode_tlv, spki_key_bits
 from qcertlib.errors import RevocationResponseError
 from qcertlib.revocation._model import CertStatus, NoncePolicy, Status
@@ -266,7 +267,7 @@ def _authorized_responder(
     """Find the certificate that must have signed *response*, check it may, and return
     it with its public key."""
     if _is_responder(response, issuer):
-        return issuer, _public_key(issuer)
+        return issuer, public_key(issuer)
     for candidate in response.certificates:
         der = candidate.public_bytes(serialization.Encoding.DER)
         delegate = _DELEGATES.get(der)
@@ -319,21 +320,6 @@ def _check_delegate(candidate: x509.Certificate, issuer: x509.Certificate) -> _D
         candidate.not_valid_before_utc,
         candidate.not_valid_after_utc,
     )
-
-
-_PUBLIC_KEYS: dict[int, tuple[x509.Certificate, object]] = {}
-
-
-def _public_key(cert: x509.Certificate) -> object:
-    """``cert.public_key()``, memoised per certificate object (it is re-parsed per call)."""
-    entry = _PUBLIC_KEYS.get(id(cert))
-    if entry is not None and entry[0] is cert:
-        return entry[1]
-    key: object = cert.public_key()
-    if len(_PUBLIC_KEYS) > _MEMO_LIMIT:
-        _PUBLIC_KEYS.clear()
-    _PUBLIC_KEYS[id(cert)] = (cert, key)
-    return key
 
 
 def _nonce_of(response: ocsp.OCSPResponse) -> bytes | None:

@@ -443,9 +443,10 @@ def check_prehashed(
     verifies with ``cert`` (catches a backend whose key does not match)."""
     from cryptography.hazmat.primitives.asymmetric import utils
 
+    from qcertlib._certs import public_key
     from qcertlib.errors import SigningError
 
-    key = cert.public_key()
+    key = public_key(cert)
     prehashed = utils.Prehashed(alg.hash)
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
