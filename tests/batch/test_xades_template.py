@@ -206,3 +206,52 @@ def test_batch_with_process_pool_uses_the_template(seal: Seal, tmp_path: Path) -
     # the template keeps each document's bytes; the UTF-16 one was re-serialised
     assert (tmp_path / "out" / "plain.xml").read_bytes().startswith(b"<Factura><Importe>")
     assert (tmp_path / "out" / "utf16.xml").read_bytes().startswith(b"<?xml version='1.0'")
+
+
+def test_template_batches_run_on_threads_by_default(seal: Seal, tmp_path: Path) -> None:
+    """Template XAdES batches run on threads by default (a parse and a few splices per
+    document): no worker process is started."""
+    import multiprocessing
+    import threading
+
+    src = tmp_path / "in"
+    src.mkdir()
+    inputs = []
+    for i in range(4):
+        (src / f"d{i}.xml").write_bytes(b"<F><I>%d</I></F>" % i)
+        inputs.append(src / f"d{i}.xml")
+    seen: list[tuple[bool, bool]] = []
+
+    def progress(_done: int, _total: int | None, _result: object) -> None:
+        threads = any(t.name.startswith("qcert-batch") for t in threading.enumerate())
+        seen.append((threads, bool(multiprocessing.active_children())))
+
+    signer = BatchSigner(seal.backend(), SignatureOptions(), workers=2, progress=progress)
+    jobs = [BatchJob.into(p, tmp_path / "out", "xades") for p in inputs]
+    results = list(signer.sign_all(jobs))
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert seen == [(True, False)] * len(inputs)
+
+
+def test_default_executor_kinds() -> None:
+    """Which pool the default (``executor=None``) picks per batch context."""
+    import concurrent.futures as cf
+    from types import SimpleNamespace
+    from typing import cast
+
+    from qcertlib.batch._stages import BatchContext
+    from qcertlib.batch.signer import _Executors
+
+    executors = _Executors(None, 2)
+    try:
+
+        def pool(fmt: BatchFormat, template: object = None) -> cf.Executor:
+            ctx = SimpleNamespace(format=fmt, xades_template=template)
+            return executors.get(cast(BatchContext, ctx))
+
+        assert isinstance(pool(BatchFormat.CADES), cf.ThreadPoolExecutor)
+        assert isinstance(pool(BatchFormat.XADES, template=object()), cf.ThreadPoolExecutor)
+        assert isinstance(pool(BatchFormat.XADES), cf.ProcessPoolExecutor)
+        assert isinstance(pool(BatchFormat.PADES), cf.ProcessPoolExecutor)
+    finally:
+        executors.shutdown()
