@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography import x509
 
 from qcertlib.errors import DecodingError
 
-__all__ = ["load_certificate", "load_certificates", "public_key"]
+__all__ = ["load_certificate", "load_certificates", "per_certificate", "public_key"]
 
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
@@ -54,20 +57,36 @@ def load_certificate(data: bytes) -> x509.Certificate:
     return load_certificates(data)[0]
 
 
-# id(certificate) -> (certificate, its public key): x509.Certificate.public_key()
-# re-parses the key on every call (~18 us), and batch and bulk revocation checks ask
-# the same certificate object for it thousands of times; holding the certificate keeps
-# its id from being reused while the entry lives
-_PUBLIC_KEYS: dict[int, tuple[x509.Certificate, object]] = {}
+_T = TypeVar("_T")
 
 
+def per_certificate(compute: Callable[[x509.Certificate], _T]) -> Callable[[x509.Certificate], _T]:
+    """Memoise ``compute(cert)`` per certificate object (at most 1,024 entries).
+
+    Bulk revocation checks and batches ask the same certificate object for the same
+    derived value thousands of times. The table is keyed by ``id(cert)`` and checked
+    by identity, so a hit costs no hashing of the DER (a certificate's ``hash()``
+    digests its whole encoding); holding the certificate keeps its id from being
+    reused while the entry lives. Use it for values of an immutable certificate only.
+    """
+    table: dict[int, tuple[x509.Certificate, _T]] = {}
+
+    @functools.wraps(compute)
+    def lookup(cert: x509.Certificate) -> _T:
+        entry = table.get(id(cert))
+        if entry is not None and entry[0] is cert:
+            return entry[1]
+        value = compute(cert)
+        if len(table) >= 1024:
+            table.clear()
+        table[id(cert)] = (cert, value)
+        return value
+
+    return lookup
+
+
+@per_certificate
 def public_key(cert: x509.Certificate) -> object:
-    """``cert.public_key()``, memoised per certificate object (bounded)."""
-    entry = _PUBLIC_KEYS.get(id(cert))
-    if entry is not None and entry[0] is cert:
-        return entry[1]
+    """``cert.public_key()``, memoised (it re-parses the key on every call)."""
     key: object = cert.public_key()
-    if len(_PUBLIC_KEYS) > 1024:
-        _PUBLIC_KEYS.clear()
-    _PUBLIC_KEYS[id(cert)] = (cert, key)
     return key

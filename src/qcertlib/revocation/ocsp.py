@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from qcertlib._certs import public_key
+from qcertlib._certs import per_certificate, public_key
 from qcertlib._der import encode_integer, encode_oid, encode_tlv, spki_key_bits
 from qcertlib.errors import RevocationResponseError
 from qcertlib.revocation._model import CertStatus, NoncePolicy, Status
@@ -73,40 +73,36 @@ class CertId:
     serial_number: int
 
 
-_MEMO_LIMIT = 1024
-# id(certificate) -> (certificate, value): a bulk check passes the same issuer object
-# for every certificate, so the identity test hits without hashing the DER (a
-# certificate's hash() digests its whole encoding); holding the certificate keeps its
-# id from being reused while the entry lives
-_KEY_HASHES: dict[tuple[int, str], tuple[x509.Certificate, bytes]] = {}
-_ISSUER_HASHES: dict[int, tuple[x509.Certificate, dict[str, tuple[bytes, bytes]]]] = {}
-
-
 def issuer_key_hash(issuer: x509.Certificate, hash_name: str = "sha1") -> bytes:
-    """Hash of the issuer's subjectPublicKey BIT STRING value (RFC 6960 CertID).
+    """Hash of the issuer's subjectPublicKey BIT STRING value (RFC 6960 CertID), for
+    a CertID hash (sha1, sha256, sha384, sha512; memoised per certificate object)."""
+    try:
+        return issuer_hashes(issuer)[hash_name][1]
+    except KeyError:
+        raise ValueError(f"unsupported CertID hash {hash_name!r}") from None
 
-    Memoised per certificate object, because a bulk check hashes the same issuer and
-    responder keys for every certificate.
-    """
-    key = (id(issuer), hash_name)
-    entry = _KEY_HASHES.get(key)
-    if entry is not None and entry[0] is issuer:
-        return entry[1]
-    spki = issuer.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+
+@per_certificate
+def issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
+    """``{CertID hash name: (issuerNameHash, issuerKeyHash)}`` of *issuer* (memoised
+    per certificate object: a bulk check passes the same issuer for every certificate)."""
+    name_der = issuer.subject.public_bytes()
+    key_bits = spki_key_bits(
+        issuer.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
-    digest = hashlib.new(hash_name, spki_key_bits(spki)).digest()
-    if len(_KEY_HASHES) > _MEMO_LIMIT:
-        _KEY_HASHES.clear()
-    _KEY_HASHES[key] = (issuer, digest)
-    return digest
+    return {
+        name: (hashlib.new(name, name_der).digest(), hashlib.new(name, key_bits).digest())
+        for name in _HASHES
+    }
 
 
 def cert_id(cert: x509.Certificate, issuer: x509.Certificate, hash_name: str = "sha1") -> CertId:
     """The CertID of *cert* issued by *issuer* with the given hash (sha1 or sha256...)."""
     if hash_name not in _HASHES:
         raise ValueError(f"unsupported CertID hash {hash_name!r}")
-    name_hash, key_hash = _issuer_hashes(issuer)[hash_name]
+    name_hash, key_hash = issuer_hashes(issuer)[hash_name]
     return CertId(hash_name, name_hash, key_hash, cert.serial_number)
 
 
@@ -275,7 +271,7 @@ def _authorized_responder(
             if not _is_responder(response, candidate):
                 continue
             delegate = _check_delegate(candidate, issuer)
-            if len(_DELEGATES) > _MEMO_LIMIT:
+            if len(_DELEGATES) >= 1024:
                 _DELEGATES.clear()
             _DELEGATES[der] = delegate
         elif not (
@@ -378,7 +374,7 @@ def _single_result(
     responder: x509.Certificate,
     der: bytes,
     serial_number: int,
-    issuer_hashes: dict[str, tuple[bytes, bytes]],
+    hashes_of_issuer: dict[str, tuple[bytes, bytes]],
     now: datetime,
     clock_skew: timedelta,
     max_age: timedelta | None,
@@ -386,7 +382,7 @@ def _single_result(
     """Find the SingleResponse for *serial_number* and check its freshness."""
     single = None
     for candidate in singles:
-        hashes_for = issuer_hashes.get(candidate.hash_algorithm.name)
+        hashes_for = hashes_of_issuer.get(candidate.hash_algorithm.name)
         if (
             hashes_for is not None
             and candidate.serial_number == serial_number
@@ -430,22 +426,6 @@ def _single_result(
     return OcspResult(status, response.produced_at_utc, this_update, next_update, responder, der)
 
 
-def _issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
-    """``{hash name: (issuerNameHash, issuerKeyHash)}`` (memoised per issuer object)."""
-    entry = _ISSUER_HASHES.get(id(issuer))
-    if entry is not None and entry[0] is issuer:
-        return entry[1]
-    name_der = issuer.subject.public_bytes()
-    value = {
-        name: (hashlib.new(name, name_der).digest(), issuer_key_hash(issuer, name))
-        for name in _HASHES
-    }
-    if len(_ISSUER_HASHES) > _MEMO_LIMIT:
-        _ISSUER_HASHES.clear()
-    _ISSUER_HASHES[id(issuer)] = (issuer, value)
-    return value
-
-
 def verify_response(
     der: bytes,
     cert: x509.Certificate,
@@ -472,7 +452,7 @@ def verify_response(
         responder,
         der,
         cert.serial_number,
-        _issuer_hashes(issuer),
+        issuer_hashes(issuer),
         now,
         clock_skew,
         max_age,
@@ -501,7 +481,7 @@ def verify_responses(
     response, singles, responder = _parse_and_authenticate(
         der, issuer, nonce, nonce_policy, now, clock_skew
     )
-    hashes_of_issuer = _issuer_hashes(issuer)
+    hashes_of_issuer = issuer_hashes(issuer)
     results: list[OcspResult | RevocationResponseError] = []
     for cert in certs:
         try:

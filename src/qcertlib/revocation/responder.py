@@ -20,7 +20,6 @@ and drops the cache, so a revocation is visible in the very next response.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from qcertlib._der import encode_tlv, read_tlv
 from qcertlib.revocation._model import CertStatus, Status
-from qcertlib.revocation.ocsp import issuer_key_hash
+from qcertlib.revocation.ocsp import issuer_hashes, issuer_key_hash
 
 __all__ = [
     "MALFORMED_REQUEST",
@@ -316,11 +315,7 @@ class OcspResponder:
             der = signer_cert.public_bytes(serialization.Encoding.DER)
             certs = encode_tlv(0xA0, encode_tlv(0x30, der))
         self._certs = certs
-        name_der = issuer.subject.public_bytes()
-        self._issuer_hashes = {
-            name: (hashlib.new(name, name_der).digest(), issuer_key_hash(issuer, name))
-            for name in ("sha1", "sha256", "sha384", "sha512")
-        }
+        self._issuer_hashes = issuer_hashes(issuer)
         self._generation: Hashable = object()
         self._responses: dict[bytes, tuple[datetime, bytes]] = {}
         self._sign_tbs = _signing_function(signer_key, self._sig_hash)

@@ -90,6 +90,18 @@ class ServiceConfig:
 
 _OCSP_TYPE = b"application/ocsp-response"
 _PLAIN_TYPE = b"text/plain; charset=utf-8"
+_TOO_LARGE = b"request too large\n"
+
+
+def _content_length(value: bytes | str | None) -> int | None:
+    """A Content-Length header's value, or ``None`` if absent or not a length."""
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
 
 
 class _App:
@@ -126,11 +138,11 @@ class _App:
             return 405, b"use POST or GET /ocsp/{base64}\n", _PLAIN_TYPE
         if route == "post":
             if body is None:
-                return 413, b"request too large\n", _PLAIN_TYPE
+                return 413, _TOO_LARGE, _PLAIN_TYPE
             return 200, self.ocsp(body), _OCSP_TYPE
         encoded = unquote(path[len(self.ocsp_path) + 1 :])
         if len(encoded) > self.config.max_request_size:
-            return 414, b"request too large\n", _PLAIN_TYPE
+            return 414, _TOO_LARGE, _PLAIN_TYPE
         try:
             request = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
@@ -204,17 +216,12 @@ class _App:
     async def _rsgi_body(self, scope: Any, protocol: Any) -> bytes | None:
         """The request body, or ``None`` past ``max_request_size`` (declared or sent)."""
         limit = self.config.max_request_size
-        declared = scope.headers.get("content-length")
+        declared = _content_length(scope.headers.get("content-length"))
         if declared is not None:
-            try:
-                length = int(declared)
-            except ValueError:
-                length = -1
-            if length > limit:
+            if declared > limit:
                 return None
-            if length >= 0:
-                body: bytes = await protocol()
-                return body if len(body) <= limit else None
+            body: bytes = await protocol()
+            return body if len(body) <= limit else None
         chunks = []
         total = 0
         async for chunk in protocol:
@@ -228,8 +235,8 @@ class _App:
         """Serve a non-OCSP route with the ASGI fallback app (small, buffered bodies)."""
         body = await self._rsgi_body(scope, protocol)
         if body is None:
-            protocol.response_bytes(413, _rsgi_headers(_PLAIN_TYPE), b"request too large\n")
-            return 413, 18
+            protocol.response_bytes(413, _rsgi_headers(_PLAIN_TYPE), _TOO_LARGE)
+            return 413, len(_TOO_LARGE)
         client_host, _, client_port = scope.client.rpartition(":")
         server_host, _, server_port = scope.server.rpartition(":")
         asgi_scope: Scope = {
@@ -289,17 +296,14 @@ class _App:
 
         limited = self._limited_receive(scope, receive)
         if limited is None:
-            return await _plain(send, 413, b"request too large\n")
+            return await _plain(send, 413, _TOO_LARGE)
         await self.fallback(scope, limited, spy)
         return seen["status"], seen["size"]
 
     def _declared_length(self, scope: Scope) -> int | None:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
-                try:
-                    return int(value)
-                except ValueError:
-                    return None
+                return _content_length(value)
         return None
 
     def _limited_receive(self, scope: Scope, receive: Receive) -> Receive | None:
