@@ -45,6 +45,20 @@ def served_in_process(tmp_path: Path) -> Iterator[tuple[GeneratedPki, str]]:
         yield pki, url
 
 
+def wait_health(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the ``qcert serve`` process *proc* answers ``/health`` at *url*."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("qcert serve exited early")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("qcert serve did not come up")
+
+
 class serve_process:
     """``qcert serve DIRECTORY --port PORT *extra`` as a real process, stopped with
     SIGTERM on exit; yields ``(url, log file)`` (its stderr). ``returncode`` is set
@@ -70,20 +84,12 @@ class serve_process:
     def __enter__(self) -> tuple[str, Path]:
         self._stderr = self.log.open("wb")
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self._stderr)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                self._stderr.close()
-                raise RuntimeError(f"qcert serve exited early:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self.url, self.log
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.__exit__()
-                raise RuntimeError("qcert serve did not come up")
-            time.sleep(0.1)
+        try:
+            wait_health(self.url, self.proc)
+        except RuntimeError as exc:
+            self.__exit__()
+            raise RuntimeError(f"{exc}:\n{self.log.read_text()}") from None
+        return self.url, self.log
 
     def __exit__(self, *_exc: object) -> None:
         self.proc.terminate()

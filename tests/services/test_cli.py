@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,19 +21,7 @@ from qcertlib.cli import main
 from qcertlib.revocation import NoncePolicy, RevocationPolicy, Source, Status, check
 from tests.revocation.pki import GeneratedPki, make_pki
 from tests.revocation.servers import free_port, running_app
-
-
-def _wait_health(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("qcert serve exited early")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("qcert serve did not come up")
+from tests.services.conftest import wait_health
 
 
 def test_qcert_serve_process_and_qcert_status(tmp_path: Path) -> None:
@@ -58,7 +45,7 @@ def test_qcert_serve_process_and_qcert_status(tmp_path: Path) -> None:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_health(url, proc)
+        wait_health(url, proc)
         runner = CliRunner()
         good = runner.invoke(
             main,
@@ -232,7 +219,7 @@ def test_qcert_serve_with_two_workers_sees_revocations_at_once(tmp_path: Path) -
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_health(url, proc)
+        wait_health(url, proc)
         policy = RevocationPolicy(use_crl=False, nonce=NoncePolicy.OFF)
         for _ in range(4):  # requests land on both workers; each pre-produces a response
             assert check(pki.leaves[1], pki.ca, policy).status is Status.GOOD
